@@ -1,0 +1,54 @@
+"""The one folding function: text as matching and change detection see it.
+
+Keywords, `all`, `exclude`, feed text and the cosmetic-difference test all go through `fold`,
+so that what matching treats as equal, change detection treats as equal too.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from functools import cache
+
+# Bumped whenever `fold` changes what it returns: stored fingerprints depend on it.
+FOLD_VERSION = 1
+
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u2e3a\u2e3b"
+_APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02b9\u0060\u00b4\u2032\uff07"
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u034f"
+_LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d",
+              "Đ": "d", "ł": "l", "Ł": "l", "ß": "ss", "ẞ": "ss", "ı": "i"}
+_SEPARATOR_RUN = re.compile(r"\s+")
+
+
+@cache
+def _table() -> dict[int, str | None]:
+    """Translation applied after NFKD: marks and invisibles dropped, separators unified."""
+    table: dict[int, str | None] = {}
+    for code in range(0x80, min(sys.maxunicode, 0x2FFFF) + 1):
+        if unicodedata.category(chr(code)) == "Mn":
+            table[code] = None
+    for ch in _INVISIBLE:
+        table[ord(ch)] = None
+    for ch in _DASHES + _APOSTROPHES:
+        table[ord(ch)] = " "
+    for ch, repl in _LIGATURES.items():
+        table[ord(ch)] = repl
+    return table
+
+
+def fold(text: str) -> str:
+    """Fold `text` for comparison: accents, case, apostrophes, dashes and spacing erased.
+
+    NFKD, combining marks removed, casefolded, `œ`→`oe`, invisible characters dropped, and every
+    run of dashes, apostrophes and white space made one single space (trimmed at both ends).
+    """
+    if not text:
+        return ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).translate(_table())
+    else:
+        text = text.replace("-", " ").replace("'", " ").replace("`", " ")
+    text = text.casefold()
+    return _SEPARATOR_RUN.sub(" ", text).strip()
