@@ -1,0 +1,129 @@
+"""Durations, sizes, cron expressions and time zones as config.toml writes them.
+
+Each parser takes a TOML value and returns seconds / bytes, or raises `ValueError` whose message
+is a sentence for the user (the caller prefixes it with the file and the key path).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+DURATION_HINT = "use 90s, 10m, 1h"
+SIZE_HINT = "use 5MB, 500KB, 1MiB or a number of bytes"
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[smhd]\s*)+", re.IGNORECASE)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?", re.IGNORECASE)
+_SIZE_FACTOR = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+                "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def show(value: object) -> str:
+    """A TOML value as the user wrote it, for messages: strings double-quoted, booleans lower."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from `"90s"`, `"10m"`, `"1h30m"`, `"2d"`, or a number of seconds (int or float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{show(value)} is not a duration; {DURATION_HINT}")
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER.fullmatch(text):
+            seconds = float(text)
+        elif _DURATION.fullmatch(text):
+            seconds = sum(float(n) * _UNIT_SECONDS[u.lower()]
+                          for n, u in _DURATION_PART.findall(text))
+        else:
+            raise ValueError(f"{show(value)} is not a duration; {DURATION_HINT}")
+    else:
+        seconds = float(value)
+        if not math.isfinite(seconds):
+            raise ValueError(f"{show(value)} is not a duration; {DURATION_HINT}")
+        if seconds < 0:
+            raise ValueError(f"{show(value)} is negative; a duration is 0 or more")
+    return seconds
+
+
+def parse_size(value: object) -> int:
+    """Bytes from `"5MB"` (10**6), `"500KB"`, `"1MiB"` (2**20), `"300B"` or an integer."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (m := _SIZE.fullmatch(value.strip())):
+        size = round(float(m.group(1)) * _SIZE_FACTOR[(m.group(2) or "b").lower()])
+    else:
+        raise ValueError(f"{show(value)} is not a size; {SIZE_HINT}")
+    if size <= 0:
+        raise ValueError(f"{show(value)} is not more than 0 bytes; {SIZE_HINT}")
+    return size
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest config-style spelling of `seconds`: 900 → "15m", 5400 → "1h30m"."""
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    rest, parts = int(seconds), []
+    for unit in ("d", "h", "m", "s"):
+        count, rest = divmod(rest, _UNIT_SECONDS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def check_cron(expression: str) -> None:
+    """Raise ValueError unless `expression` is a valid 5-field cron expression."""
+    if len(expression.split()) != 5:
+        raise ValueError(f"{show(expression)} is not a 5-field cron expression")
+    # APScheduler runs the digests, so its parser is the one that decides.
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"{show(expression)} is not a valid cron expression: {exc}") from None
+
+
+def check_timezone(name: str) -> None:
+    """Raise ValueError unless `name` is an IANA time zone known to zoneinfo."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        hint = f'did you mean "{close[0]}"?' if close else 'use e.g. "Europe/Brussels" or "UTC"'
+        raise ValueError(f"{show(name)} is not an IANA time zone; {hint}") from None
+
+
+def system_timezone(environ: Mapping[str, str], localtime: Path = Path("/etc/localtime")) -> str:
+    """The system's IANA zone: `TZ`, else where /etc/localtime points, else "UTC"."""
+    candidates = [environ.get("TZ", "").removeprefix(":")]
+    try:
+        target = str(localtime.resolve())
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        candidates.append(target.rsplit("zoneinfo/", 1)[1])
+    for name in candidates:
+        if name:
+            try:
+                check_timezone(name)
+            except ValueError:
+                continue
+            return name
+    return "UTC"

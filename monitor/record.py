@@ -1,0 +1,262 @@
+"""The record step: one feed's poll written in ONE transaction.
+
+Item versions, events, one outbox row per (event, notifier), the feed's validators, health and
+next poll time are written together, so an alert exists before any attempt to send it and a
+crash between poll and send can delay it but never lose it.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from monitor import schedule
+from monitor.config import FeedConfig, Settings
+from monitor.diff import changed_paragraphs, diff
+from monitor.fingerprint import RULES_VERSION, content_hash, fingerprint
+from monitor.records import Change, Entry, FetchResult, ParsedFeed
+from monitor.route import Route, Router, Verdict
+from storage import items as item_store
+from storage.feeds import release
+from storage.models import Delivery, Event, Feed, Item, ItemVersion
+
+CHANGE_TEXT_LIMIT = 4096
+TEXT_FIELDS = ("title", "summary", "content")
+
+
+@dataclass(frozen=True)
+class PlannedAlert:
+    """An event with its routes: what `check --dry-run` prints and the report counts."""
+
+    type: str
+    feed: str
+    title: str
+    link: str | None
+    routes: tuple[Route, ...]
+    changes: tuple[dict[str, object], ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class FeedOutcome:
+    """How one feed's poll went."""
+
+    name: str
+    status: str  # ok | not_modified | same_body | failed | gone | skipped
+    error: str | None = None
+    warning: str | None = None
+    new: int = 0
+    changed: int = 0
+    silent: int = 0
+    alerts: list[PlannedAlert] = field(default_factory=list)
+
+
+DueAt = Callable[[str, datetime], datetime]
+
+
+@dataclass
+class Recorder:
+    """Writes poll outcomes; `due_at(notifier, now)` says when a new alert is first due."""
+
+    settings: Settings
+    router: Router
+    rng: random.Random
+    due_at: DueAt
+
+    # -- failures -------------------------------------------------------------------------
+    def failure(self, session: Session, feed: Feed, cfg: FeedConfig, error: str, now: datetime,
+                result: FetchResult | None = None) -> FeedOutcome:
+        """A failed poll: count it, back off, and raise feed.failing once per episode."""
+        gone = result is not None and result.gone
+        feed.consecutive_failures += 1
+        feed.last_poll_at = now
+        feed.last_error = error
+        feed.status = "gone" if gone else "failing"
+        retry_after = result.retry_after if result is not None else None
+        feed.next_poll_at = (now + timedelta(days=3650) if gone else schedule.after_failure(
+            now, cfg.interval, self.settings.jitter, feed.consecutive_failures, self.rng,
+            retry_after))
+        outcome = FeedOutcome(cfg.name, "gone" if gone else "failed", error=error)
+        if not feed.failing_notified and (
+                gone or feed.consecutive_failures >= self.settings.failing_after):
+            feed.failing_notified = True
+            self._health(session, feed, cfg, "feed.failing", error, now, outcome)
+        release(feed)
+        return outcome
+
+    def _health(self, session: Session, feed: Feed, cfg: FeedConfig, kind: str, error: str,
+                now: datetime, outcome: FeedOutcome) -> None:
+        notifiers = self.router.health_notifiers(cfg.name)
+        event = Event(type=kind, feed_id=feed.id, occurred_at=now, changes=[], watches={},
+                      error=error)
+        session.add(event)
+        session.flush()
+        routes = tuple(Route(n, (), (), "") for n in notifiers)
+        self._outbox(session, event, routes, now)
+        outcome.alerts.append(PlannedAlert(kind, cfg.name, feed.title or cfg.name, cfg.url,
+                                           routes, error=error))
+
+    # -- successes ------------------------------------------------------------------------
+    def unchanged_body(self, session: Session, feed: Feed, cfg: FeedConfig,
+                       result: FetchResult, now: datetime) -> FeedOutcome:
+        """304 or a byte-identical body: nothing to parse."""
+        outcome = FeedOutcome(cfg.name, result.status)
+        self._succeeded(session, feed, cfg, result, now, outcome, ttl=None)
+        return outcome
+
+    def parsed(self, session: Session, feed: Feed, cfg: FeedConfig, result: FetchResult,
+               parsed: ParsedFeed, now: datetime) -> FeedOutcome:
+        """A parsed body: diff every entry against its stored version and record."""
+        outcome = FeedOutcome(cfg.name, "ok", warning=parsed.warning)
+        baseline = not feed.baselined and cfg.first_run == "baseline"
+        entries = parsed.entries
+        keys = [e.key for e in entries]
+        current = item_store.load_current(session, feed.id, keys)
+        link_counts = Counter(e.link for e in entries if e.link)
+        present = set(keys) | set(parsed.unchanged_keys)
+        unseen_links = [e.link for e in entries
+                        if e.key not in current and e.guid and e.link]
+        by_link = item_store.load_by_links(session, feed.id, unseen_links) if unseen_links else {}
+        for entry in entries:
+            known = current.get(entry.key)
+            if known is None and entry.guid and entry.link and link_counts[entry.link] == 1:
+                candidate = by_link.get(entry.link)
+                if candidate is not None and candidate.item.key not in present:
+                    # guid churn: the same article under a new guid is not a new item
+                    candidate.item.key, candidate.item.guid = entry.key, entry.guid
+                    known = candidate
+            if known is None:
+                self._new_item(session, feed, cfg, entry, now, baseline, outcome)
+            else:
+                self._known_item(session, feed, cfg, known, entry, now, outcome)
+        feed.title = parsed.title or feed.title
+        feed.parse_cache = parsed.cache
+        feed.baselined = True
+        feed.warning = parsed.warning
+        self._succeeded(session, feed, cfg, result, now, outcome, ttl=parsed.ttl_seconds)
+        return outcome
+
+    def _succeeded(self, session: Session, feed: Feed, cfg: FeedConfig, result: FetchResult,
+                   now: datetime, outcome: FeedOutcome, ttl: float | None) -> None:
+        if feed.failing_notified:
+            feed.failing_notified = False
+            self._health(session, feed, cfg, "feed.recovered",
+                         f"polled again after {feed.consecutive_failures} failed poll(s); "
+                         f"last error: {feed.last_error}", now, outcome)
+        feed.status = "ok"
+        feed.consecutive_failures = 0
+        feed.last_error = None
+        feed.last_poll_at = feed.last_success_at = now
+        if result.status == "ok":
+            feed.body_hash = result.body_hash
+        if result.etag is not None or result.status == "ok":
+            feed.etag = result.etag
+        if result.last_modified is not None or result.status == "ok":
+            feed.last_modified = result.last_modified
+        if result.moved_to:
+            feed.moved_to = result.moved_to
+            feed.fetch_url = result.moved_to
+        if feed.moved_to:
+            outcome.warning = f"moved to {feed.moved_to} — update config.toml"
+            feed.warning = outcome.warning
+        feed.next_poll_at = schedule.after_success(now, cfg.interval, self.settings.jitter,
+                                                   self.rng, ttl)
+        release(feed)
+
+    # -- items ----------------------------------------------------------------------------
+    def _version(self, entry: Entry, cfg: FeedConfig, now: datetime,
+                 silent: str | None) -> ItemVersion:
+        return ItemVersion(
+            recorded_at=now, title=entry.title, link=entry.link,
+            display_link=entry.display_link, summary=entry.summary, content=entry.content,
+            published=entry.published, updated=entry.updated,
+            content_hash=content_hash(entry), fingerprint=fingerprint(entry, cfg.ignore_text),
+            rules_version=RULES_VERSION, silent_reason=silent)
+
+    def _new_item(self, session: Session, feed: Feed, cfg: FeedConfig, entry: Entry,
+                  now: datetime, baseline: bool, outcome: FeedOutcome) -> None:
+        silent: str | None = "baseline" if baseline else None
+        if silent is None and cfg.max_age is not None and entry.published is not None \
+                and entry.published < now - timedelta(seconds=cfg.max_age):
+            silent = "old"
+        item = Item(feed_id=feed.id, key=entry.key, guid=entry.guid, link=entry.link,
+                    first_seen_at=now, changed_at=now, current_version=0)
+        session.add(item)
+        session.flush()
+        item_store.add_version(session, item, self._version(entry, cfg, now, silent))
+        feed.item_count += 1
+        if silent is not None:
+            outcome.silent += 1
+            return
+        outcome.new += 1
+        verdict = self.router.new(cfg.name, entry)
+        self._event(session, feed, cfg, item, entry, "item.new", verdict, (), now, outcome)
+
+    def _known_item(self, session: Session, feed: Feed, cfg: FeedConfig,
+                    known: item_store.Known, entry: Entry, now: datetime,
+                    outcome: FeedOutcome) -> None:
+        prev, item = known.version, known.item
+        result = diff(prev, entry, identified_by_guid=item.guid is not None and
+                      item.key == item.guid, ignore=cfg.ignore_text)
+        if result.kind == "unchanged":
+            return
+        silent = result.reason if result.kind == "silent" else None
+        if prev.rules_version != RULES_VERSION:
+            silent = "rules"  # re-fingerprinted after an upgrade of veille: never alerted
+        version = self._version(entry, cfg, now, silent)
+        if silent is None:
+            seen = item_store.recent_fingerprints(session, item.id, now - item_store.FLAP_WINDOW)
+            if version.fingerprint in seen:
+                version.silent_reason = silent = "flap"
+        item_store.add_version(session, item, version)
+        item.changed_at = now
+        item.link = entry.link
+        if silent is not None:
+            outcome.silent += 1
+            return
+        outcome.changed += 1
+        verdict = self.router.changed(cfg.name, prev, entry)
+        self._event(session, feed, cfg, item, entry, "item.changed", verdict, result.changes,
+                    now, outcome)
+
+    def _event(self, session: Session, feed: Feed, cfg: FeedConfig, item: Item, entry: Entry,
+               kind: str, verdict: Verdict, changes: Sequence[Change], now: datetime,
+               outcome: FeedOutcome) -> None:
+        stored_changes = [_stored_change(c) for c in changes]
+        event = Event(type=kind, feed_id=feed.id, item_id=item.id,
+                      version=item.current_version, occurred_at=now, changes=stored_changes,
+                      watches={"status": verdict.status,
+                               "hits": {w: list(t) for w, t in verdict.hits.items()}})
+        session.add(event)
+        session.flush()
+        if verdict.routes:
+            self._outbox(session, event, verdict.routes, now)
+            outcome.alerts.append(PlannedAlert(kind, cfg.name, entry.title,
+                                               entry.display_link or entry.link,
+                                               verdict.routes, tuple(stored_changes)))
+
+    def _outbox(self, session: Session, event: Event, routes: Sequence[Route],
+                now: datetime) -> None:
+        for route in routes:
+            session.add(Delivery(
+                event_id=event.id, notifier=route.notifier, alert_id=uuid.uuid4().hex,
+                status="pending", watches=list(route.watches), matched=list(route.matched),
+                match=route.match, attempts=0, next_attempt_at=self.due_at(route.notifier, now),
+                created_at=now))
+
+
+def _stored_change(change: Change) -> dict[str, object]:
+    """A change as the event stores it: changed paragraphs only, capped."""
+    before, after, truncated = change.before, change.after, False
+    if change.field in TEXT_FIELDS and before is not None and after is not None:
+        before, after, truncated = changed_paragraphs(before, after, CHANGE_TEXT_LIMIT)
+    stored: dict[str, object] = {"field": change.field, "before": before, "after": after}
+    if truncated:
+        stored["truncated"] = True
+    return stored

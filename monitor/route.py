@@ -1,0 +1,107 @@
+"""Which watches an item matches and which notifiers hear of it: one route per notifier.
+
+One alert per (event, notifier): an item matching two watches routed to one notifier gives one
+alert naming both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from monitor.config import Config
+from monitor.match import Matcher, describe_match
+
+
+class TextFields(Protocol):
+    title: str
+    summary: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Route:
+    """What one notifier is told: the watches routed to it and the terms they matched."""
+
+    notifier: str
+    watches: tuple[str, ...]
+    matched: tuple[str, ...]
+    match: str  # "new" | "added" | "removed" | "kept"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The watches' verdict on one event."""
+
+    status: str  # "new", "added", "removed", "kept"; "" when nothing matched
+    hits: Mapping[str, tuple[str, ...]]  # watch -> terms as configured
+    routes: tuple[Route, ...]
+
+
+NO_MATCH = Verdict("", {}, ())
+
+
+class Router:
+    """Compiled watches of one config, evaluated per feed."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.matcher = Matcher(config.watches)
+        self._watches = {w.name: w for w in config.watches}
+        self._by_feed = {f.name: tuple(w.name for w in config.watches_for(f))
+                         for f in config.feeds}
+
+    def _eligible(self, feed: str, event: str) -> list[str]:
+        return [name for name in self._by_feed.get(feed, ())
+                if event in self._watches[name].on]
+
+    def _hits(self, fields: TextFields, names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        if not names:
+            return {}
+        return self.matcher.match(fields.title, fields.summary, fields.content, only=names)
+
+    def new(self, feed: str, entry: TextFields) -> Verdict:
+        """Verdict for a new item of `feed`."""
+        hits = self._hits(entry, self._eligible(feed, "new"))
+        if not hits:
+            return NO_MATCH
+        return Verdict("new", hits, self._routes(hits, lambda sub: "new"))
+
+    def changed(self, feed: str, before: TextFields, after: TextFields) -> Verdict:
+        """Verdict for a revision: watches evaluated on both versions (DESIGN)."""
+        names = self._eligible(feed, "changed")
+        prev, cur = self._hits(before, names), self._hits(after, names)
+        if not prev and not cur:
+            return NO_MATCH
+        status, hits = describe_match(prev, cur)
+
+        def status_of(sub: list[str]) -> str:
+            return describe_match({w: prev[w] for w in sub if w in prev},
+                                  {w: cur[w] for w in sub if w in cur})[0]
+
+        return Verdict(status, hits, self._routes(hits, status_of))
+
+    def _routes(self, hits: Mapping[str, tuple[str, ...]],
+                status_of: Callable[[list[str]], str]) -> tuple[Route, ...]:
+        per_notifier: dict[str, list[str]] = {}
+        for watch in hits:
+            for notifier in self._watches[watch].notify:
+                per_notifier.setdefault(notifier, []).append(watch)
+        routes = []
+        for notifier, watches in per_notifier.items():
+            terms = tuple(dict.fromkeys(t for w in watches for t in hits[w]))
+            match = status_of(watches)
+            routes.append(Route(notifier, tuple(watches), terms, match))
+        return tuple(routes)
+
+    def health_notifiers(self, feed: str) -> tuple[str, ...]:
+        """Who hears that `feed` fails or recovers: health_notify, else its watches' notifiers."""
+        explicit = self.config.veille.health_notify
+        if explicit is not None:
+            return tuple(explicit)
+        names: dict[str, None] = {}
+        for watch in self._by_feed.get(feed, ()):
+            for notifier in self._watches[watch].notify:
+                names[notifier] = None
+        return tuple(names)

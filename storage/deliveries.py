@@ -1,0 +1,134 @@
+"""The outbox: claiming due deliveries atomically and recording each attempt's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Delivery, Event, Feed, Item, ItemVersion
+
+PENDING = "pending"
+SENT = "sent"
+GIVEN_UP = "given_up"
+
+
+@dataclass
+class Claimed:
+    """A claimed delivery with everything needed to build its alert."""
+
+    delivery: Delivery
+    event: Event
+    feed: Feed | None
+    item: Item | None
+    version: ItemVersion | None
+
+
+def claim_due(session: Session, now: datetime, owner: str, lease: float, *,
+              ids: Sequence[int] | None = None, ignore_schedule: bool = False,
+              notifiers: Sequence[str] | None = None, limit: int = 200) -> list[Claimed]:
+    """Claim pending deliveries that are due (all pending with ignore_schedule) for `owner`.
+
+    A claim is a conditional UPDATE, so two processes never send one alert twice; a claim
+    that is not released (a crash) expires after `lease` seconds.
+    """
+    until = now + timedelta(seconds=lease)
+    candidates = select(Delivery.id).where(
+        Delivery.status == PENDING,
+        or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
+    if not ignore_schedule:
+        candidates = candidates.where(Delivery.next_attempt_at <= now)
+    if ids is not None:
+        candidates = candidates.where(Delivery.id.in_(list(ids)))
+    if notifiers is not None:
+        candidates = candidates.where(Delivery.notifier.in_(list(notifiers)))
+    chosen = list(session.scalars(candidates.order_by(Delivery.id).limit(limit)))
+    if not chosen:
+        return []
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(chosen), Delivery.status == PENDING,
+               or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
+        .values(claimed_by=owner, claimed_until=until)
+        .execution_options(synchronize_session=False))
+    rows = session.execute(
+        select(Delivery, Event, Feed, Item)
+        .join(Event, Event.id == Delivery.event_id)
+        .outerjoin(Feed, Feed.id == Event.feed_id)
+        .outerjoin(Item, Item.id == Event.item_id)
+        .where(Delivery.id.in_(chosen), Delivery.claimed_by == owner,
+               Delivery.claimed_until == until)
+        .order_by(Delivery.id)
+        .execution_options(populate_existing=True))
+    claimed: list[Claimed] = []
+    for delivery, event, feed, item in rows.tuples():
+        version = None
+        if item is not None and event.version is not None:
+            version = session.scalars(select(ItemVersion).where(
+                ItemVersion.item_id == item.id, ItemVersion.number == event.version)).first()
+        claimed.append(Claimed(delivery, event, feed, item, version))
+    return claimed
+
+
+def mark_sent(session: Session, delivery_id: int, now: datetime) -> None:
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+        status=SENT, sent_at=now, attempts=Delivery.attempts + 1, claimed_by=None,
+        claimed_until=None, last_error=None))
+
+
+def mark_retry(session: Session, delivery_id: int, error: str, next_at: datetime) -> None:
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+        attempts=Delivery.attempts + 1, next_attempt_at=next_at, claimed_by=None,
+        claimed_until=None, last_error=error))
+
+
+def mark_given_up(session: Session, delivery_id: int, error: str, *,
+                  attempted: bool = True) -> None:
+    values: dict[str, object] = {"status": GIVEN_UP, "claimed_by": None,
+                                 "claimed_until": None, "last_error": error}
+    if attempted:
+        values["attempts"] = Delivery.attempts + 1
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+def release(session: Session, delivery_id: int) -> None:
+    """Give a claimed delivery back untouched (shutdown before it was tried)."""
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+        claimed_by=None, claimed_until=None))
+
+
+def requeue(session: Session, now: datetime, ids: Sequence[int] | None) -> list[int]:
+    """Make given-up or failing deliveries due now (`deliveries retry`); returns their ids."""
+    query = select(Delivery.id).where(
+        or_(Delivery.status == GIVEN_UP,
+            (Delivery.status == PENDING) & (Delivery.attempts > 0)))
+    if ids is not None:
+        query = select(Delivery.id).where(Delivery.id.in_(list(ids)),
+                                          Delivery.status != SENT)
+    chosen = list(session.scalars(query))
+    if chosen:
+        session.execute(update(Delivery).where(Delivery.id.in_(chosen)).values(
+            status=PENDING, next_attempt_at=now))
+    return chosen
+
+
+def listing(session: Session, *, failed_only: bool = False,
+            limit: int = 200) -> list[tuple[Delivery, Event, Feed | None, Item | None]]:
+    """Deliveries newest first with their event, feed and item, for `veille deliveries`."""
+    query = (select(Delivery, Event, Feed, Item)
+             .join(Event, Event.id == Delivery.event_id)
+             .outerjoin(Feed, Feed.id == Event.feed_id)
+             .outerjoin(Item, Item.id == Event.item_id))
+    if failed_only:
+        query = query.where(Delivery.status != SENT, Delivery.attempts > 0)
+    rows = session.execute(query.order_by(Delivery.id.desc()).limit(limit))
+    return [(d, e, f, i) for d, e, f, i in rows.tuples()]
+
+
+def pending_notifiers(session: Session) -> set[str]:
+    """Notifier names that have pending deliveries."""
+    return set(session.scalars(select(Delivery.notifier).where(Delivery.status == PENDING)
+                               .distinct()))
