@@ -1,0 +1,55 @@
+"""Turning a claimed outbox row into the `Alert` a notifier receives."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from monitor.config import Config
+from monitor.diff import cap_text
+from notifiers.base import Alert, AlertChange, FeedInfo, ItemInfo
+from storage.deliveries import Claimed
+
+SUMMARY_LIMIT = 1000
+
+
+def thread_id(feed_name: str, item_id: int) -> str:
+    """A stable id per item, under which email threads every alert about it."""
+    digest = hashlib.sha256(f"{feed_name}\0{item_id}".encode()).hexdigest()[:24]
+    return f"item-{digest}"
+
+
+def _changes(raw: list[Any]) -> tuple[AlertChange, ...]:
+    return tuple(AlertChange(field=str(c["field"]), before=c.get("before"),
+                             after=c.get("after"), truncated=bool(c.get("truncated", False)))
+                 for c in raw)
+
+
+def build_alert(claimed: Claimed, config: Config) -> Alert:
+    """The alert of one delivery: event, feed, item version and the routed watches."""
+    delivery, event, feed, item, version = (claimed.delivery, claimed.event, claimed.feed,
+                                            claimed.item, claimed.version)
+    feed_info = (FeedInfo(name=feed.name, url=feed.url, title=feed.title)
+                 if feed is not None else FeedInfo(name="veille", url="", title="veille"))
+    item_info = None
+    if item is not None and version is not None:
+        summary = version.summary or version.content
+        item_info = ItemInfo(
+            key=item.key, title=version.title, link=version.display_link or version.link,
+            published=version.published, updated=version.updated,
+            summary=cap_text(summary, SUMMARY_LIMIT), version=version.number)
+    return Alert(
+        id=delivery.alert_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        feed=feed_info,
+        item=item_info,
+        watches=tuple(delivery.watches),
+        matched=tuple(delivery.matched),
+        match=delivery.match,
+        changes=_changes(event.changes),
+        error=event.error,
+        thread_id=thread_id(feed_info.name, item.id) if item is not None else "",
+        timezone=config.veille.timezone,
+        language=config.veille.language,
+    )
