@@ -98,16 +98,22 @@ def check_cron(expression: str) -> None:
         raise ValueError(f"{show(expression)} is not a valid cron expression: {exc}") from None
 
 
-def check_timezone(name: str) -> None:
-    """Raise ValueError unless `name` is an IANA time zone known to zoneinfo."""
+def _is_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
+        return False
+    return True
+
+
+def check_timezone(name: str) -> None:
+    """Raise ValueError unless `name` is an IANA time zone known to zoneinfo."""
+    if not _is_zone(name):
         import difflib
 
         close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
         hint = f'did you mean "{close[0]}"?' if close else 'use e.g. "Europe/Brussels" or "UTC"'
-        raise ValueError(f"{show(name)} is not an IANA time zone; {hint}") from None
+        raise ValueError(f"{show(name)} is not an IANA time zone; {hint}")
 
 
 def system_timezone(environ: Mapping[str, str], localtime: Path = Path("/etc/localtime")) -> str:
@@ -119,11 +125,4 @@ def system_timezone(environ: Mapping[str, str], localtime: Path = Path("/etc/loc
         target = ""
     if "zoneinfo/" in target:
         candidates.append(target.rsplit("zoneinfo/", 1)[1])
-    for name in candidates:
-        if name:
-            try:
-                check_timezone(name)
-            except ValueError:
-                continue
-            return name
-    return "UTC"
+    return next((name for name in candidates if name and _is_zone(name)), "UTC")

@@ -14,27 +14,25 @@ from functools import cache
 # Bumped whenever `fold` changes what it returns: stored fingerprints depend on it.
 FOLD_VERSION = 1
 
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u2e3a\u2e3b"
-_APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02b9\u0060\u00b4\u2032\uff07"
-_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u034f"
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u2e3a\u2e3b"
+APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02b9\u0060\u00b4\u2032\uff07"
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u034f"
 _LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d",
               "Đ": "d", "ł": "l", "Ł": "l", "ß": "ss", "ẞ": "ss", "ı": "i"}
-_SEPARATOR_RUN = re.compile(r"\s+")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
 @cache
-def _table() -> dict[int, str | None]:
-    """Translation applied after NFKD: marks and invisibles dropped, separators unified."""
-    table: dict[int, str | None] = {}
+def _replacements() -> dict[str, str]:
+    """Non-ASCII characters rewritten after NFKD: marks and invisibles dropped, separators
+    made spaces, ligatures spelt out."""
+    table: dict[str, str] = {}
     for code in range(0x80, min(sys.maxunicode, 0x2FFFF) + 1):
         if unicodedata.category(chr(code)) == "Mn":
-            table[code] = None
-    for ch in _INVISIBLE:
-        table[ord(ch)] = None
-    for ch in _DASHES + _APOSTROPHES:
-        table[ord(ch)] = " "
-    for ch, repl in _LIGATURES.items():
-        table[ord(ch)] = repl
+            table[chr(code)] = ""
+    table.update(dict.fromkeys(INVISIBLE, ""))
+    table.update(dict.fromkeys(DASHES + APOSTROPHES, " "))
+    table.update(_LIGATURES)
     return table
 
 
@@ -47,8 +45,15 @@ def fold(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).translate(_table())
-    else:
-        text = text.replace("-", " ").replace("'", " ").replace("`", " ")
-    text = text.casefold()
-    return _SEPARATOR_RUN.sub(" ", text).strip()
+        text = unicodedata.normalize("NFKD", text)
+        table = _replacements()
+        # A text holds few distinct non-ASCII characters: one str.replace per distinct character
+        # is ~3x faster than str.translate, which pays a failed lookup for every ASCII character.
+        # Every replacement is ASCII, so the order of replacements cannot matter.
+        for char in set(_NON_ASCII.findall(text)):
+            replacement = table.get(char)
+            if replacement is not None:
+                text = text.replace(char, replacement)
+    text = text.replace("-", " ").replace("'", " ").replace("`", " ")
+    # split() and \s share one definition of white space (str.isspace), U+2028 included.
+    return " ".join(text.casefold().split())

@@ -1,7 +1,7 @@
 """Refuse connections to non-public addresses (`allow_private = false`).
 
 A resolver wrapper filters what DNS returns, so the check happens where aiohttp connects, on
-every redirect hop; IP-literal hosts, which aiohttp never resolves, are checked by `literal_refusal`.
+every redirect hop; IP-literal hosts, which aiohttp never resolves, go through `literal_refusal`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,192 @@
+"""`veille run`: APScheduler drives the "poll due feeds" and "dispatch" jobs until a signal.
+
+All state lives in veille's tables; the scheduler (memory job store) only ticks. SIGTERM and
+SIGINT stop it: in-flight work finishes or is given back (leases, claims) within a bound.
+SIGHUP re-reads config.toml; an invalid new config is refused and the old one kept.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from monitor.config import Config, load_config
+from monitor.dispatch import Dispatcher
+from monitor.errors import AlreadyRunningError, ConfigError
+from monitor.poll import Poller
+from storage.database import Database, sqlite_path
+
+log = logging.getLogger(__name__)
+
+POLL_TICK = 5.0  # how often due feeds are looked for
+DISPATCH_TICK = 5.0
+STOP_GRACE = 30.0  # how long in-flight work may take after a stop signal
+
+
+def owner_id() -> str:
+    """Who holds a lease: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def single_run_lock(db: Database) -> Iterator[None]:
+    """One `veille run` per SQLite database: a lock file beside it, released at exit."""
+    path = sqlite_path(db.url)
+    if path is None:
+        yield  # PostgreSQL: several daemons share the feeds through leases
+        return
+    lock_path = path.with_name(path.name + ".lock")
+    handle: IO[str] = open(lock_path, "a+")  # noqa: SIM115 - held for the process lifetime
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise AlreadyRunningError(
+                f"another veille run ({holder}) is already using {path}; stop it first, or "
+                f"use PostgreSQL to run several daemons on one database") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+class _InFlight:
+    """Counts running jobs so that shutdown can wait for them, with a bound."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def track(self) -> Iterator[None]:
+        with self._cond:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count == 0, timeout)
+
+
+class Daemon:
+    """The long-running process of `veille run`."""
+
+    def __init__(self, config: Config, db: Database, *,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.config = config
+        self.db = db
+        self.owner = owner_id()
+        self._now = now or (lambda: datetime.now(timezone.utc))
+        self.stop_event = threading.Event()
+        self.reload_event = threading.Event()
+        self.inflight = _InFlight()
+        self._build()
+
+    def _build(self) -> None:
+        self.poller = Poller(self.config, self.db, owner=self.owner, now=self._now)
+        self.dispatcher = Dispatcher(self.config, self.db, owner=self.owner, now=self._now)
+
+    def poll_job(self) -> None:
+        if self.stop_event.is_set():
+            return
+        with self.inflight.track():
+            try:
+                report = self.poller.poll()
+            except Exception:
+                log.exception("poll cycle failed; will try again at the next tick")
+                return
+            if any(o.alerts for o in report.outcomes):
+                self.dispatch_job()
+
+    def dispatch_job(self) -> None:
+        if self.stop_event.is_set():
+            return
+        with self.inflight.track():
+            try:
+                self.dispatcher.dispatch()
+            except Exception:
+                log.exception("dispatch failed; will try again at the next tick")
+
+    def reload(self, path: Path) -> None:
+        """Re-read config.toml; keep the running config when the new one is invalid."""
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            log.error("config.toml not reloaded, keeping the running config:\n%s",
+                      "\n".join(exc.problems))
+            return
+        with self.inflight.track():
+            old = self.dispatcher
+            self.config = config
+            self._build()
+            self.poller.sync_feeds()
+            old.close()
+        log.info("config reloaded: %d feeds, %d watches, %d notifiers", len(config.feeds),
+                 len(config.watches), len(config.notifiers))
+
+    def run(self, config_path: Path) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit code."""
+        def on_stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("%s received: finishing in-flight work", signal.Signals(signum).name)
+            self.stop_event.set()
+
+        def on_hup(_signum: int, _frame: FrameType | None) -> None:
+            self.reload_event.set()
+
+        previous: dict[int, Any] = {}
+        for sig, handler in ((signal.SIGTERM, on_stop), (signal.SIGINT, on_stop),
+                             (signal.SIGHUP, on_hup)):
+            previous[sig] = signal.signal(sig, handler)
+        self.poller.sync_feeds()
+        tick = min([POLL_TICK, *(f.interval for f in self.config.feeds)])
+        scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        now = datetime.now(timezone.utc)
+        scheduler.add_job(self.poll_job, "interval", seconds=tick, id="poll",
+                          name="poll due feeds", next_run_time=now)
+        scheduler.add_job(self.dispatch_job, "interval", seconds=DISPATCH_TICK, id="dispatch",
+                          name="dispatch", next_run_time=now)
+        scheduler.start()
+        log.info("veille running: %d feeds, %d watches, %d notifiers, database %s",
+                 len(self.config.feeds), len(self.config.watches), len(self.config.notifiers),
+                 self.db.safe_url)
+        try:
+            while not self.stop_event.wait(0.5):
+                if self.reload_event.is_set():
+                    self.reload_event.clear()
+                    self.reload(config_path)
+        finally:
+            self.poller.stopping.set()
+            self.dispatcher.stopping.set()
+            scheduler.shutdown(wait=False)
+            if not self.inflight.wait_idle(STOP_GRACE):
+                log.warning("in-flight work did not finish within %.0fs; leases and claims "
+                            "will expire and be taken up by the next run", STOP_GRACE)
+            self.dispatcher.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        log.info("veille stopped")
+        return 0

@@ -1,0 +1,207 @@
+"""Fetch feeds: conditional GET over one pooled aiohttp session, a total deadline, a cap on the
+decoded body and redirects followed by hand; every failure is a `FetchResult`, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import importlib.util
+import logging
+from collections.abc import AsyncIterator, Iterable
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from aiohttp.resolver import DefaultResolver
+from yarl import URL
+
+from monitor.fetch_result import Hop, answer, describe, error, seconds_text
+from monitor.netguard import GuardedResolver, literal_refusal
+from monitor.records import FetchRequest, FetchResult
+
+log = logging.getLogger(__name__)
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+# aiohttp decodes br only with one of these installed; never ask for what we cannot read.
+_BROTLI = any(importlib.util.find_spec(name) for name in ("brotli", "brotlicffi"))
+ACCEPT_ENCODING = "gzip, deflate, br" if _BROTLI else "gzip, deflate"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+_CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
+
+
+class _Gate:
+    __slots__ = ("slots", "users")
+
+    def __init__(self, size: int) -> None:
+        self.slots = asyncio.Semaphore(size)
+        self.users = 0
+
+
+class Fetcher:
+    """Fetches feeds over one pooled session; use as `async with Fetcher(...) as fetcher`."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        concurrency: int = 20,
+        per_host: int = 2,
+        max_redirects: int = 5,
+        allow_private: bool = True,
+    ) -> None:
+        self._user_agent = user_agent
+        self._concurrency = concurrency
+        self._per_host = per_host
+        self._max_redirects = max_redirects
+        self._allow_private = allow_private
+        self._session: aiohttp.ClientSession | None = None
+        self._resolver: AbstractResolver | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._gates: dict[str, _Gate] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        resolver: AbstractResolver = DefaultResolver()
+        if not self._allow_private:
+            resolver = GuardedResolver(resolver)
+        connector = aiohttp.TCPConnector(
+            limit=self._concurrency, limit_per_host=self._per_host,
+            ttl_dns_cache=60, resolver=resolver,
+        )
+        headers = {"User-Agent": self._user_agent, "Accept": ACCEPT,
+                   "Accept-Encoding": ACCEPT_ENCODING}
+        self._resolver = resolver
+        self._slots = asyncio.Semaphore(self._concurrency)
+        self._session = aiohttp.ClientSession(
+            connector=connector, headers=headers, cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=None),
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._resolver is not None:
+            await self._resolver.close()
+        self._session = self._resolver = None
+
+    async def fetch_many(self, reqs: Iterable[FetchRequest]) -> AsyncIterator[FetchResult]:
+        """Fetch every request concurrently, yielding each result as soon as it is done."""
+        tasks = [asyncio.ensure_future(self.fetch(req)) for req in reqs]
+        try:
+            for done in asyncio.as_completed(tasks):
+                yield await done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def fetch(self, req: FetchRequest) -> FetchResult:
+        """Fetch one feed; network and HTTP failures come back as `status="error"` results.
+
+        The deadline (`req.timeout`) starts once a connection slot for the feed's host is free,
+        so feeds queued behind others on one host are not charged for the wait.
+        """
+        if self._session is None or self._slots is None:
+            raise RuntimeError("use the Fetcher as `async with Fetcher(...)`")
+        try:
+            hop = Hop(URL(req.url))
+        except ValueError:
+            return FetchResult(req.feed_name, "error", req.url, error="invalid URL")
+        loop = asyncio.get_running_loop()
+        async with self._gate(f"{hop.url.scheme}://{hop.url.host}:{hop.url.port}"), self._slots:
+            start = loop.time()
+            try:
+                async with asyncio.timeout(req.timeout):
+                    result = await self._follow(self._session, req, hop, start + req.timeout)
+            except TimeoutError:
+                doing = "reading the body from" if hop.reading else "waiting for"
+                text = f"timed out after {seconds_text(req.timeout)} {doing} {hop.url.host}"
+                result = error(req, hop, text)
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                result = error(req, hop, describe(exc, hop.url.host or "?"))
+            elapsed = loop.time() - start
+        log.debug("feed %s from %s: %s in %.3fs", req.feed_name, hop.url.host, result.status,
+                  elapsed)
+        return dataclasses.replace(result, elapsed=elapsed)
+
+    @contextlib.asynccontextmanager
+    async def _gate(self, key: str) -> AsyncIterator[None]:
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _Gate(self._per_host)
+        gate.users += 1
+        try:
+            async with gate.slots:
+                yield
+        finally:
+            gate.users -= 1
+            if not gate.users:
+                del self._gates[key]
+
+    async def _follow(
+        self, session: aiohttp.ClientSession, req: FetchRequest, hop: Hop, deadline: float
+    ) -> FetchResult:
+        headers = dict(req.headers)
+        if req.etag:
+            headers["If-None-Match"] = req.etag
+        if req.last_modified:
+            headers["If-Modified-Since"] = req.last_modified
+        visited = {hop.url}
+        loop = asyncio.get_running_loop()
+        while True:
+            refused = self._refusal(hop.url)
+            if refused:
+                return error(req, hop, refused)
+            # aiohttp's own deadline backs up asyncio.timeout for this hop.
+            timeout = aiohttp.ClientTimeout(total=max(deadline - loop.time(), 0.001))
+            async with session.get(
+                hop.url, headers=headers, allow_redirects=False, timeout=timeout
+            ) as resp:
+                location = resp.headers.get("Location") if resp.status in _REDIRECTS else None
+                if location is None:
+                    return await answer(req, hop, resp)
+                status = resp.status
+            target = hop.url.join(URL(location)).with_fragment(None)
+            if target in visited:
+                return error(req, hop, f"redirect loop: {hop.url.host} redirects back to a "
+                                        "URL already visited")
+            if hop.redirects == self._max_redirects:
+                return error(req, hop, f"too many redirects (more than {self._max_redirects})")
+            if (target.scheme, target.host, target.port) != (
+                hop.url.scheme, hop.url.host, hop.url.port
+            ):
+                # Credentials configured for a feed are for its own origin only.
+                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
+            visited.add(target)
+            hop.url, hop.redirects = target, hop.redirects + 1
+            hop.permanent = hop.permanent and status in _PERMANENT
+
+    def _refusal(self, url: URL) -> str | None:
+        if url.scheme not in ("http", "https"):
+            scheme = url.scheme or "relative"
+            return f"refused: {scheme}: URLs are not fetched (only http and https)"
+        if not url.host:
+            return "invalid URL: it has no host"
+        return None if self._allow_private else literal_refusal(url.host)
+
+
+def fetch_all(reqs: Iterable[FetchRequest], **opts: Any) -> list[FetchResult]:
+    """Fetch every request from synchronous code; results in the order of `reqs`.
+
+    `opts` are `Fetcher`'s (`user_agent` is required). Not for use inside a running event loop.
+    """
+
+    async def run() -> list[FetchResult]:
+        async with Fetcher(**opts) as fetcher:
+            return list(await asyncio.gather(*(fetcher.fetch(req) for req in reqs)))
+
+    return asyncio.run(run())

@@ -1,0 +1,77 @@
+"""Slack: an incoming-webhook message in Block Kit (header, sections, context) + `text` fallback.
+
+Slack turns `<!channel>`, `<@U…>` and `<url|text>` into pings and links, so `&`, `<` and `>`
+in feed text are escaped as Slack documents; only veille's own links use `<…|…>`. Text
+objects are `verbatim` so that Slack does not auto-parse `@channel`-style names either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifiers.base import Alert
+from notifiers.chatformats import AlertView, clip, neutralise_mentions, units, view
+
+HEADER_MAX = 150
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+FIELDS_MAX = 10
+BLOCKS_MAX = 50
+TEXT_MAX = 3000
+
+
+def escape(text: str) -> str:
+    """Slack's escaping of `&`, `<`, `>`, with word-initial `@` neutralised too."""
+    text = neutralise_mentions(text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str, text: str, limit: int) -> str:
+    """`<url|text>` within `limit`; plain escaped text when the URL alone would not fit."""
+    # `|` would end the URL and `<`/`>` the link: percent-encoded, they keep the same target.
+    target = url.replace("&", "&amp;").replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    room = limit - units(target) - 3
+    if room < 20:
+        return clip(text, limit, escape)
+    return f"<{target}|{clip(text, room, escape)}>"
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _change_block(v: AlertView, label: str, before: str, after: str) -> dict[str, Any]:
+    head = f"*{escape(label)}*"
+    b_label, a_label = f"*{escape(v.labels['before'])}:* ", f"*{escape(v.labels['after'])}:* "
+    side = (SECTION_MAX - units(head) - units(b_label) - units(a_label) - 2) // 2
+    return _section(f"{head}\n{b_label}{clip(before, side, escape)}\n"
+                    f"{a_label}{clip(after, side, escape)}")
+
+
+def render(alert: Alert) -> dict[str, Any]:
+    """The Slack message for `alert`: every limit of Block Kit respected, no ping possible."""
+    v = view(alert)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header",
+         "text": {"type": "plain_text", "text": clip(v.headline, HEADER_MAX, escape)}},
+    ]
+    title = f"*{link(v.link, v.title, 1000)}*" if v.link else f"*{clip(v.title, 1000, escape)}*"
+    body = f"{title}\n{clip(v.text, SECTION_MAX - units(title) - 1, escape)}" if v.text else title
+    blocks.append(_section(body))
+    fields = []
+    for fact in v.facts[:FIELDS_MAX]:
+        label = f"*{escape(fact.label)}*\n"
+        fields.append(_mrkdwn(label + clip(fact.value, FIELD_MAX - units(label), escape)))
+    blocks.append({"type": "section", "fields": fields})
+    room = BLOCKS_MAX - len(blocks) - 2  # keep one block for "more" and one for the context
+    for change in v.changes[:room]:
+        blocks.append(_change_block(v, change.label, change.before, change.after))
+    if len(v.changes) > room:
+        more = ", ".join(c.label for c in v.changes[room:])
+        blocks.append(_section(clip(f"+ {more}", SECTION_MAX, escape)))
+    blocks.append({"type": "context", "elements": [_mrkdwn(clip(v.footer, 300, escape))]})
+    return {"text": clip(v.headline, TEXT_MAX, escape), "blocks": blocks}
