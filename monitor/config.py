@@ -181,8 +181,8 @@ class Config:
 
         s = self.veille
         lines = [
-            f"{self.path}: {_count(self.feeds, 'feed')}, {_count(self.watches, 'watch')}, "
-            f"{_count(self.notifiers, 'notifier')}",
+            f"{self.path}: {_count(len(self.feeds), 'feed')}, "
+            f"{_count(len(self.watches), 'watch')}, {_count(len(self.notifiers), 'notifier')}",
             f"  database: {make_url(s.database).render_as_string(hide_password=True)}",
             f"  polling: every {format_duration(s.interval)} ± {format_duration(s.jitter)}, "
             f"timeout {format_duration(s.timeout)}, first run: {s.first_run}, "
@@ -196,8 +196,9 @@ class Config:
         if self.watches:
             lines.append("watches:")
         for w in self.watches:
-            terms = [_count(getattr(w, k), k.rstrip("s")) for k in ("keywords", "regex", "exact")
-                     if getattr(w, k)] or ["every item"]
+            terms = [_count(len(terms), noun) for terms, noun in
+                     ((w.keywords, "keyword"), (w.regex, "regex"), (w.exact, "exact word"))
+                     if terms] or ["every item"]
             lines.append(f"  {w.name}: {', '.join(terms)}; feeds: {', '.join(w.feeds)}; "
                          f"on: {', '.join(sorted(w.on, reverse=True))} → {', '.join(w.notify)}")
         if self.notifiers:
@@ -245,7 +246,7 @@ def _one_of(*choices: str) -> Callable[[object], str]:
     def check(value: object) -> str:
         if value not in choices:
             raise ValueError(f"{show(value)} is not one of {', '.join(map(show, choices))}")
-        return cast(str, value)
+        return value
 
     return check
 
@@ -297,7 +298,7 @@ def _header_name(value: object) -> str:
 
 def _follow(value: object) -> Follow:
     if isinstance(value, bool) or value == "all":
-        return cast(Follow, value)
+        return value
     raise ValueError(f'{show(value)} is not true, false or "all"')
 
 
@@ -470,10 +471,11 @@ class _Loader:
                 self.problem((key,), "unknown key" + _suggest(key, ["veille", "feed", "watch",
                                                                      "notifier"]))
         settings = self._settings()
-        feeds = [(i, self._feed(raw, settings)) for i, raw in self._array("feed")]
-        watches = [(i, self._watch(raw)) for i, raw in self._array("watch")]
+        raw_feeds = self._array("feed")
+        feeds = [(i, self._feed(i, raw, settings)) for i, raw in raw_feeds]
+        watches = [(i, self._watch(i, raw)) for i, raw in self._array("watch")]
         notifiers = self._notifiers()
-        self._cross_check(settings, feeds, watches)
+        self._cross_check(settings, raw_feeds, feeds, watches)
         if self.problems:
             raise ConfigError([_redact(p, self.secrets) for p in self.problems])
         return Config(
@@ -540,7 +542,7 @@ class _Loader:
             return [self._resolve(v, loc + (i,), secret) for i, v in enumerate(value)]
         if not isinstance(value, str):
             if secret:
-                self.secrets.add(str(value))
+                self._add_secrets(value)
             return value
         names = _ENV.findall(value)
         missing = [n for n in dict.fromkeys(names) if n not in self.environ]
@@ -550,9 +552,10 @@ class _Loader:
             self.unresolved.add(loc)
             return ""
         resolved = _ENV.sub(lambda m: self.environ[m[1]], value)
-        self.secrets.update(self.environ[n] for n in names)
+        for name in names:
+            self._add_secrets(self.environ[name])
         if secret or names:
-            self.secrets.add(resolved)
+            self._add_secrets(resolved)
         return resolved
 
     def _validate(self, model: type[M], raw: Mapping[str, Any], loc: Loc) -> M | None:
@@ -577,7 +580,7 @@ class _Loader:
         if not isinstance(tables, list):
             self.problem((kind,), f"expected [[{kind}]] tables, got {show(tables)}")
             return []
-        found = []
+        found: list[tuple[int, Mapping[str, Any]]] = []
         for i, table in enumerate(tables):
             if isinstance(table, dict):
                 found.append((i, table))
@@ -633,3 +636,225 @@ class _Loader:
             url = url.set(database=str(self.folder / name))
         return url.render_as_string(hide_password=False)
 
+    def _feed(self, index: int, raw: Mapping[str, Any], s: Settings) -> FeedConfig | None:
+        f = self._validate(_FeedSchema, raw, ("feed", index))
+        if f is None:
+            return None
+        return FeedConfig(
+            name=f.name,
+            url=f.url,
+            interval=f.interval or s.interval,
+            timeout=f.timeout or s.timeout,
+            tags=tuple(f.tags),
+            headers=_freeze(f.headers),
+            ignore_text=tuple(re.compile(p, re.IGNORECASE) for p in f.ignore_text),
+            first_run=cast(FirstRun, f.first_run or s.first_run),
+            max_age=f.max_age or s.max_age,
+            timezone=f.timezone or s.timezone,
+            follow=cast(Follow, f.follow) if f.follow is not None else False,
+            follow_interval=f.follow_interval or 3600.0,
+            follow_for=f.follow_for or 14 * 86400.0,
+            match_page=bool(f.match_page),
+        )
+
+    def _watch(self, index: int, raw: Mapping[str, Any]) -> WatchConfig | None:
+        w = self._validate(_WatchSchema, raw, ("watch", index))
+        if w is None:
+            return None
+        return WatchConfig(
+            name=w.name,
+            keywords=tuple(w.keywords),
+            all=tuple(w.all),
+            exclude=tuple(w.exclude),
+            regex=tuple(w.regex),
+            exact=tuple(w.exact),
+            feeds=tuple(w.feeds) if w.feeds is not None else ("*",),
+            on=frozenset(w.on),
+            notify=tuple(w.notify),
+            follow=cast(Follow | None, w.follow),
+            follow_interval=w.follow_interval,
+            follow_for=w.follow_for,
+            match_page=w.match_page,
+        )
+
+    def _notifiers(self) -> list[NotifierConfig]:
+        tables = self.doc.get("notifier", {})
+        if not isinstance(tables, dict):
+            self.problem(("notifier",), f"expected [notifier.NAME] tables, got {show(tables)}")
+            return []
+        checked = []
+        for name, raw in tables.items():
+            loc: Loc = ("notifier", name)
+            if not isinstance(raw, dict):
+                self.problem(loc, f"expected a [notifier.{name}] table, got {show(raw)}")
+                continue
+            if not _NAME.fullmatch(name):
+                self.problem(loc, f'{show(name)} is not a valid name; use letters, digits, '
+                                  '"-", "_", "."')
+            options = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
+            common = self._validate(_NotifierSchema, {k: v for k, v in raw.items()
+                                                      if k in COMMON_KEYS}, loc)
+            hidden = self._check_options(loc, raw.get("type"), options)
+            if common is not None:
+                checked.append((name, common, options, hidden))
+        # Built last: every secret of the file is known by now, and none may show.
+        return [NotifierConfig(name=name, type=c.type, options=_freeze(options),
+                               give_up_after=c.give_up_after, max_per_minute=c.max_per_minute,
+                               digest=c.digest,
+                               redacted=_freeze(self._redacted(c.type, options, hidden)))
+                for name, c, options, hidden in checked]
+
+    def _check_options(self, loc: Loc, type_name: object, options: dict[str, Any]) -> set[str]:
+        """Have the notifier type validate `options`; return the keys whose values are secret."""
+        if not isinstance(type_name, str) or not type_name:
+            return set()
+        try:
+            factory = registry.get(type_name)
+        except NotifierConfigError as exc:
+            for key, message in exc.problems:
+                self.problem(loc, message, tail=key)
+            return set()
+        except ImportError as exc:
+            self.problem(loc + ("type",), f"the {show(type_name)} notifier cannot be loaded "
+                                          f"({exc}); is veille fully installed?")
+            return set()
+        secret_keys: frozenset[str] = getattr(factory, "secret_keys", frozenset())
+        hidden = {k for k in options if k.lower() in _SECRET_KEYS or k in secret_keys
+                  or k == _SECRET_URLS.get(type_name)}
+        for key in hidden:
+            self._add_secrets(options[key])
+        try:
+            notifier = registry.build(type_name, str(loc[1]), dict(options))
+        except NotifierConfigError as exc:
+            for key, message in exc.problems:
+                self.problem(loc, message, tail=key)
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug must not hide other problems
+            self.problem(loc, f"the {show(type_name)} notifier failed to check its options: "
+                              f"{type(exc).__name__}: {exc}")
+        else:
+            try:
+                notifier.close()
+            except Exception:  # noqa: BLE001, S110 - it was only built to validate
+                pass
+        return hidden
+
+    def _redacted(self, type_name: str, options: Mapping[str, Any],
+                  hidden: set[str]) -> dict[str, str]:
+        shown = {}
+        for key, value in options.items():
+            if key not in hidden:
+                shown[key] = _redact(_render(value), self.secrets)
+            elif key == _SECRET_URLS.get(type_name) and isinstance(value, str):
+                shown[key] = _scheme_and_host(value)
+            else:
+                shown[key] = "***"
+        return shown
+
+    def _add_secrets(self, value: Any) -> None:
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            for item in value:
+                self._add_secrets(item)
+        elif not isinstance(value, bool) and str(value).strip():
+            self.secrets.add(str(value))
+
+    def _cross_check(self, settings: Settings, raw_feeds: Sequence[tuple[int, Mapping[str, Any]]],
+                     feeds: Sequence[tuple[int, FeedConfig | None]],
+                     watches: Sequence[tuple[int, WatchConfig | None]]) -> None:
+        """What no single table can tell: duplicates, and names that point at nothing."""
+        names: dict[str, int] = {}
+        urls: dict[tuple[str, frozenset[tuple[str, str]]], int] = {}
+        for i, f in feeds:
+            if f is None:
+                continue
+            if f.name in names:
+                self.problem(("feed", i, "name"), f"{show(f.name)} is already the name of "
+                                                  f"{self._where(('feed', names[f.name]))}")
+            names.setdefault(f.name, i)
+            key = (_url_key(f.url), frozenset((k.lower(), v) for k, v in f.headers.items()))
+            if key in urls:
+                self.problem(("feed", i, "url"), "same URL and headers as "
+                             f"{self._where(('feed', urls[key]))}; keep one feed (it can carry "
+                             "several tags)")
+            urls.setdefault(key, i)
+        watch_names: dict[str, int] = {}
+        for i, w in watches:
+            if w is None:
+                continue
+            if w.name in watch_names:
+                self.problem(("watch", i, "name"), f"{show(w.name)} is already the name of "
+                                                   f"{self._where(('watch', watch_names[w.name]))}")
+            watch_names.setdefault(w.name, i)
+
+        targets = [(t.get("name"), t.get("tags")) for _, t in raw_feeds]
+        targets_ok = [(n, tuple(x for x in tags if isinstance(x, str))
+                       if isinstance(tags, list) else ())
+                      for n, tags in targets if isinstance(n, str)]
+        known = sorted({n for n, _ in targets_ok} | {t for _, tags in targets_ok for t in tags})
+        notifiers = list(self.doc.get("notifier") or {}) if isinstance(
+            self.doc.get("notifier"), dict) else []
+        for i, w in watches:
+            if w is None:
+                continue
+            if "feeds" in self._raw_table("watch", i):
+                for j, pattern in enumerate(w.feeds):
+                    if not any(_pattern_matches(pattern, n, t) for n, t in targets_ok):
+                        self.problem(("watch", i, "feeds", j), f"{show(pattern)} matches no "
+                                     "feed name or tag" + _suggest(pattern, known))
+            for j, name in enumerate(w.notify):
+                if name not in notifiers:
+                    self.problem(("watch", i, "notify", j), _not_a_notifier(name, notifiers))
+        for j, name in enumerate(settings.health_notify or ()):
+            if name not in notifiers:
+                self.problem(("veille", "health_notify", j), _not_a_notifier(name, notifiers))
+
+
+# ---- small helpers ---------------------------------------------------------------------------
+
+
+def _pattern_matches(pattern: str, name: str, tags: Iterable[str]) -> bool:
+    return pattern == name or fnmatchcase(name, pattern) or pattern in tags
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {show(close[0])}?" if close else ""
+
+
+def _not_a_notifier(name: str, notifiers: Sequence[str]) -> str:
+    hint = _suggest(name, notifiers) or (
+        f"; notifiers: {', '.join(notifiers)}" if notifiers else
+        f"; define it in a [notifier.{name}] table")
+    return f"{show(name)} is not a notifier{hint}"
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    # Longest first, so that a secret containing another one is hidden whole.
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret.strip():
+            text = text.replace(secret, "***")
+    return text
+
+
+def _render(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _scheme_and_host(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    return f"{parts.scheme}://{host}/***" if host else "***"
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path or '/'}?{parts.query}"
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun + ("es" if noun.endswith(("ch", "x")) else "s")
+    return f"{number} {noun if number == 1 else plural}"

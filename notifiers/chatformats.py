@@ -10,52 +10,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifiers.base import Alert
+from notifiers.render import (
+    DATE_FIELDS,
+    clean_block,
+    format_iso,
+    format_local,
+    headline,
+    item_title,
+    label,
+    labels,
+    one_line,
+    safe_url,
+)
 
-ELLIPSIS = "…"
+ELLIPSIS = "\u2026"
 ZWSP = "\u200b"
-DATE_FIELDS = frozenset({"published", "updated", "page_published", "page_modified"})
-
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "item.new": "New", "item.changed": "Updated", "feed.failing": "Feed failing",
-        "feed.recovered": "Feed recovered", "test": "Test", "feed": "Feed",
-        "watches": "Watches", "matched": "Matched", "match": "Watched terms",
-        "added": "added by this revision", "removed": "removed by this revision",
-        "kept": "still present", "published": "Published", "updated": "Updated",
-        "before": "Before", "after": "After", "none": "(none)", "excerpt": "excerpt",
-        "detected": "detected", "open": "Open", "untitled": "(untitled)",
-        "test_title": "veille can reach this channel",
-        "test_text": "This is a test alert: alerts sent to this notifier arrive here.",
-        "f.title": "Title", "f.link": "Link", "f.summary": "Summary", "f.content": "Content",
-        "f.published": "Published date", "f.updated": "Updated date",
-        "f.page_modified": "Page modified", "f.page_text": "Page text",
-        "f.page_published": "Page published",
-    },
-    "fr": {
-        "item.new": "Nouveau", "item.changed": "Mis à jour", "feed.failing": "Flux en échec",
-        "feed.recovered": "Flux rétabli", "test": "Test", "feed": "Flux",
-        "watches": "Veilles", "matched": "Termes trouvés", "match": "Termes surveillés",
-        "added": "ajoutés par la révision", "removed": "retirés par la révision",
-        "kept": "toujours présents", "published": "Publié", "updated": "Mis à jour",
-        "before": "Avant", "after": "Après", "none": "(aucun)", "excerpt": "extrait",
-        "detected": "détecté le", "open": "Ouvrir", "untitled": "(sans titre)",
-        "test_title": "veille peut écrire dans ce canal",
-        "test_text": "Ceci est une alerte de test : les alertes de ce notificateur arrivent ici.",
-        "f.title": "Titre", "f.link": "Lien", "f.summary": "Résumé", "f.content": "Contenu",
-        "f.published": "Date de publication", "f.updated": "Date de mise à jour",
-        "f.page_modified": "Page modifiée", "f.page_text": "Texte de la page",
-        "f.page_published": "Page publiée",
-    },
-}
-
-# C0/C1 controls, line/paragraph separators and bidi overrides (which can disguise text).
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_SPACES = re.compile(r"[^\S\n]+")
+_OPEN = {"en": "Open", "fr": "Ouvrir"}
 _MENTION = re.compile(r"(?<!\w)@(?=\w)")
 
 
@@ -84,24 +56,16 @@ class AlertView:
     facts: tuple[Fact, ...]
     changes: tuple[ChangeView, ...]
     footer: str
-    labels: dict[str, str]
+    labels: dict[str, str]  # render.labels() of the alert's language, plus "open"
+
+    def caption(self, key: str) -> str:
+        """The label `key` followed by the language's colon: "Before:", "Avant :"."""
+        return self.labels[key] + self.labels["colon"]
 
 
 def units(text: str) -> int:
     """Length in UTF-16 code units: how Slack, Discord and Teams count their limits."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def one_line(text: str | None) -> str:
-    """Controls and line breaks become spaces; runs of spaces become one."""
-    return " ".join(_CONTROLS.sub(" ", text or "").split())
-
-
-def multi_line(text: str | None) -> str:
-    """Like `one_line` but keeps single line breaks between paragraphs."""
-    cleaned = _CONTROLS.sub(" ", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
-    lines = (_SPACES.sub(" ", line).strip() for line in cleaned.split("\n"))
-    return "\n".join(line for line in lines if line)
 
 
 def neutralise_mentions(text: str) -> str:
@@ -133,98 +97,79 @@ def clip(text: str, limit: int, escape: Callable[[str], str] = str) -> str:
     return escape(text[:lo].rstrip()) + ELLIPSIS
 
 
-def safe_link(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL without spaces or controls, else None."""
-    if not url or _CONTROLS.search(url) or any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+def _facts(alert: Alert) -> list[Fact]:
+    lang, feed = alert.language, alert.feed
+    feed_text = one_line(feed.name)
+    if one_line(feed.title) and one_line(feed.title) != feed_text:
+        feed_text = f"{one_line(feed.title)} ({feed_text})"
+    facts = [Fact(label("feed", lang), feed_text)]
+    if alert.watches:
+        facts.append(Fact(label("watches", lang), ", ".join(one_line(w) for w in alert.watches)))
+    if alert.matched:
+        facts.append(Fact(label("matched", lang), ", ".join(one_line(m) for m in alert.matched)))
+    if alert.type == "item.changed" and alert.match in ("added", "removed", "kept"):
+        facts.append(Fact(label("match", lang), label(f"match.{alert.match}", lang)))
+    item = alert.item
+    if item is not None:
+        if item.link and safe_url(item.link) is None:
+            facts.append(Fact(label("link", lang), label("not_a_link", lang)))
+        for key in DATE_FIELDS:
+            value = getattr(item, key)
+            if value is not None:
+                facts.append(Fact(label(key, lang), format_local(value, alert.timezone, lang)))
+    return facts
 
 
-def local_time(value: datetime | None, zone_name: str) -> str:
-    """`2024-05-23 08:03 CEST`: a date for people, in `zone_name`, with its zone."""
-    if value is None:
-        return ""
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _change_value(field: str, value: str | None, zone: str, labels: dict[str, str]) -> str:
-    if value is None or value == "":
-        return labels["none"]
+def _change_text(field: str, value: str | None, alert: Alert) -> str:
+    if not value:
+        return label("none", alert.language)
     if field in DATE_FIELDS:
-        try:
-            return local_time(datetime.fromisoformat(value), zone)
-        except ValueError:
-            return one_line(value)
-    return multi_line(value)
+        return format_iso(value, alert.timezone, alert.language)
+    return one_line(value) if field == "link" else clean_block(value)
 
 
 def view(alert: Alert) -> AlertView:
     """The alert as a person reads it, in `alert.language`, dates in `alert.timezone`."""
-    labels = LABELS.get(alert.language, LABELS["en"])
-    zone = alert.timezone
-    feed_name = one_line(alert.feed.name)
-    feed_title = one_line(alert.feed.title)
-    feed_label = f"{feed_title} ({feed_name})" if feed_title and feed_title != feed_name else (
-        feed_name
-    )
-    facts = [Fact(labels["feed"], feed_label)]
-    link = None
+    lang = alert.language
+    text, link = "", None
     if alert.type == "test":
-        title, text = labels["test_title"], labels["test_text"]
+        title, text = label("test", lang), label("test_body", lang)
     elif alert.item is not None:
-        item = alert.item
-        title = one_line(item.title) or labels["untitled"]
-        link = safe_link(item.link)
-        text = multi_line(item.summary)
-        if alert.watches:
-            facts.append(Fact(labels["watches"], one_line(", ".join(alert.watches))))
-        if alert.matched:
-            facts.append(Fact(labels["matched"], one_line(", ".join(alert.matched))))
-        if alert.type == "item.changed" and alert.match in ("added", "removed", "kept"):
-            facts.append(Fact(labels["match"], labels[alert.match]))
-        if item.published is not None:
-            facts.append(Fact(labels["published"], local_time(item.published, zone)))
-        if item.updated is not None:
-            facts.append(Fact(labels["updated"], local_time(item.updated, zone)))
+        title, link, text = item_title(alert), safe_url(alert.item.link), alert.item.summary
     else:
-        title, text = feed_label, multi_line(alert.error)
+        title, text = one_line(alert.feed.name), alert.error or ""
+    note = f" ({label('truncated', lang)})"
     changes = tuple(
         ChangeView(
-            labels.get(f"f.{c.field}", c.field) + (f" ({labels['excerpt']})" if c.truncated else ""),
-            _change_value(c.field, c.before, zone, labels),
-            _change_value(c.field, c.after, zone, labels),
+            label(c.field, lang) + (note if c.truncated else ""),
+            _change_text(c.field, c.before, alert),
+            _change_text(c.field, c.after, alert),
         )
         for c in alert.changes
     )
-    kind = labels.get(alert.type, alert.type)
+    detected = format_local(alert.occurred_at, alert.timezone, lang)
+    all_labels = labels(lang) | {"open": _OPEN.get(lang, _OPEN["en"])}
     return AlertView(
         type=alert.type,
-        headline=f"{kind}: {title}",
+        headline=headline(alert),
         title=title,
         link=link,
-        text=text,
-        facts=tuple(facts),
+        text=clean_block(text),
+        facts=tuple(_facts(alert)),
         changes=changes,
-        footer=f"veille · {labels['detected']} {local_time(alert.occurred_at, zone)}",
-        labels=labels,
+        footer=f"veille · {all_labels['detected']} {detected}",
+        labels=all_labels,
     )
 
 
 def plain_text(v: AlertView) -> str:
     """The whole alert as plain lines, for services that take text (apprise, fallbacks)."""
-    lines = [v.title + (f"\n{v.link}" if v.link else "")]
+    parts = [v.title + (f"\n{v.link}" if v.link else "")]
     if v.text:
-        lines.append(v.text)
-    lines.append("\n".join(f"{f.label}: {f.value}" for f in v.facts))
+        parts.append(v.text)
+    colon = v.labels["colon"]
+    parts.append("\n".join(f"{f.label}{colon} {f.value}" for f in v.facts))
     for c in v.changes:
-        lines.append(f"{c.label}\n{v.labels['before']}: {c.before}\n{v.labels['after']}: {c.after}")
-    lines.append(v.footer)
-    return "\n\n".join(lines)
+        parts.append(f"{c.label}\n{v.caption('before')} {c.before}\n{v.caption('after')} {c.after}")
+    parts.append(v.footer)
+    return "\n\n".join(parts)

@@ -64,7 +64,7 @@ def claim_due(session: Session, now: datetime, owner: str, lease: float, *,
         .order_by(Delivery.id)
         .execution_options(populate_existing=True))
     claimed: list[Claimed] = []
-    for delivery, event, feed, item in rows.tuples():
+    for delivery, event, feed, item in rows:
         version = None
         if item is not None and event.version is not None:
             version = session.scalars(select(ItemVersion).where(
@@ -125,7 +125,7 @@ def listing(session: Session, *, failed_only: bool = False,
     if failed_only:
         query = query.where(Delivery.status != SENT, Delivery.attempts > 0)
     rows = session.execute(query.order_by(Delivery.id.desc()).limit(limit))
-    return [(d, e, f, i) for d, e, f, i in rows.tuples()]
+    return [(d, e, f, i) for d, e, f, i in rows]
 
 
 def pending_notifiers(session: Session) -> set[str]:

@@ -31,7 +31,7 @@ def load_current(session: Session, feed_id: int, keys: Iterable[str]) -> dict[st
             .join(ItemVersion, and_(ItemVersion.item_id == Item.id,
                                     ItemVersion.number == Item.current_version))
             .where(Item.feed_id == feed_id, Item.key.in_(chunk)))
-        for item, version in rows.tuples():
+        for item, version in rows:
             found[item.key] = Known(item, version)
     return found
 
@@ -46,7 +46,7 @@ def load_by_links(session: Session, feed_id: int, links: Iterable[str]) -> dict[
             .join(ItemVersion, and_(ItemVersion.item_id == Item.id,
                                     ItemVersion.number == Item.current_version))
             .where(Item.feed_id == feed_id, Item.link.in_(wanted[start:start + 500])))
-        for item, version in rows.tuples():
+        for item, version in rows:
             if item.link is not None and item.link not in found:
                 found[item.link] = Known(item, version)
     return found

@@ -61,7 +61,7 @@ def render(alert: Alert) -> dict[str, Any]:
         embed["url"] = v.link
     # Changes share what the 6000 total leaves after the rest and a short description.
     room = EMBED_TOTAL_MAX - _size(embed) - min(units(v.text), 500)
-    head_b, head_a = f"**{escape(v.labels['before'])}:** ", f"\n**{escape(v.labels['after'])}:** "
+    head_b, head_a = f"**{escape(v.caption('before'))}** ", f"\n**{escape(v.caption('after'))}** "
     for c in changes:
         name = clip(c.label, FIELD_NAME_MAX, escape)
         value_max = min(FIELD_VALUE_MAX, room // len(changes) - units(name))

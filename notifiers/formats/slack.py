@@ -46,7 +46,7 @@ def _section(text: str) -> dict[str, Any]:
 
 def _change_block(v: AlertView, label: str, before: str, after: str) -> dict[str, Any]:
     head = f"*{escape(label)}*"
-    b_label, a_label = f"*{escape(v.labels['before'])}:* ", f"*{escape(v.labels['after'])}:* "
+    b_label, a_label = f"*{escape(v.caption('before'))}* ", f"*{escape(v.caption('after'))}* "
     side = (SECTION_MAX - units(head) - units(b_label) - units(a_label) - 2) // 2
     return _section(f"{head}\n{b_label}{clip(before, side, escape)}\n"
                     f"{a_label}{clip(after, side, escape)}")

@@ -1,0 +1,247 @@
+"""Benchmark of monitor.match: 1,000 watched terms in 100 watches over 50,000 FR/EN items.
+
+Reproduce from the repository root:  .venv/bin/python bench/match.py
+(`--items`, `--baseline`, `--seed` to vary; the data are generated from the seed, no files.)
+Also times the naive way, one regex alternation per watch, on a subset, and checks that both
+ways pick the same watches there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from monitor.fold import fold  # noqa: E402
+from monitor.match import Matcher  # noqa: E402
+
+COMMAND = ".venv/bin/python bench/match.py"
+
+COUNTRIES = (
+    "Corée du Sud|South Korea;République de Corée|Republic of Korea;Corée du Nord|North Korea;"
+    "Japon|Japan;Chine|China;États-Unis|United States;Royaume-Uni|United Kingdom;"
+    "Allemagne|Germany;Espagne|Spain;Italie|Italy;Pologne|Poland;Roumanie|Romania;"
+    "Bulgarie|Bulgaria;Grèce|Greece;Türkiye|Turkey;Géorgie|Georgia;Arménie|Armenia;"
+    "Azerbaïdjan|Azerbaijan;Ukraine|Ukraine;Russie|Russia;Biélorussie|Belarus;Moldavie|Moldova;"
+    "Finlande|Finland;Suède|Sweden;Norvège|Norway;Danemark|Denmark;Islande|Iceland;"
+    "Estonie|Estonia;Lettonie|Latvia;Lituanie|Lithuania;Tchéquie|Czechia;Slovaquie|Slovakia;"
+    "Hongrie|Hungary;Slovénie|Slovenia;Croatie|Croatia;Monténégro|Montenegro;"
+    "Macédoine du Nord|North Macedonia;Albanie|Albania;Bosnie-Herzégovine|Bosnia and Herzegovina;"
+    "Serbie|Serbia;Kosovo|Kosovo;Pays-Bas|Netherlands;Belgique|Belgium;Luxembourg|Luxembourg;"
+    "Portugal|Portugal;Irlande|Ireland;Autriche|Austria;Suisse|Switzerland;Malte|Malta;"
+    "Chypre|Cyprus;Australie|Australia;Nouvelle-Zélande|New Zealand;Inde|India;"
+    "Pakistan|Pakistan;Afghanistan|Afghanistan;Iran|Iran;Irak|Iraq;Syrie|Syria;Israël|Israel;"
+    "Jordanie|Jordan;Égypte|Egypt;Libye|Libya;Tunisie|Tunisia;Algérie|Algeria;Maroc|Morocco;"
+    "Mauritanie|Mauritania;Mali|Mali;Niger|Niger;Tchad|Chad;Soudan|Sudan;Éthiopie|Ethiopia;"
+    "Somalie|Somalia;Kenya|Kenya;Nigéria|Nigeria;Sénégal|Senegal;Côte d’Ivoire|Ivory Coast;"
+    "Émirats arabes unis|United Arab Emirates;Arabie saoudite|Saudi Arabia;Qatar|Qatar;"
+    "Koweït|Kuwait;Bahreïn|Bahrain;Oman|Oman;Yémen|Yemen;Kazakhstan|Kazakhstan;"
+    "Ouzbékistan|Uzbekistan;Mongolie|Mongolia;Viêt Nam|Vietnam;Philippines|Philippines;"
+    "Indonésie|Indonesia;Malaisie|Malaysia;Singapour|Singapore;Thaïlande|Thailand;"
+    "Taïwan|Taiwan;Brésil|Brazil;Argentine|Argentina;Colombie|Colombia;Mexique|Mexico;"
+    "Canada|Canada;Chili|Chile;Pérou|Peru;Équateur|Ecuador")
+CITIES = ("Bruxelles Séoul Varsovie Kyiv Vilnius Riga Tallinn Helsinki Stockholm Oslo Copenhague "
+          "Reykjavik Berlin Paris Londres Madrid Rome Lisbonne Athènes Ankara Bucarest Sofia "
+          "Budapest Prague Bratislava Ljubljana Zagreb Podgorica Skopje Tirana Sarajevo Belgrade "
+          "Pristina Chișinău Tbilissi Erevan Bakou Moscou Minsk Pékin Tokyo Canberra Wellington "
+          "New-Delhi Washington Ottawa Norfolk Mons Naples Brunssum Ramstein Constanța Mihail-"
+          "Kogălniceanu Suwałki Kaliningrad Sébastopol Odessa Kharkiv Kherson Zaporijjia Donetsk "
+          "Louhansk Marioupol Bakhmout Tartous Tripoli Niamey Bamako Djibouti").split()
+ORGS = ("OTAN;NATO;Union européenne;European Union;ONU;United Nations;OSCE;"
+        "Conseil de l’Atlantique Nord;North Atlantic Council;Comité militaire;Military Committee;"
+        "SHAPE;SACEUR;Commandement allié Transformation;Allied Command Transformation;KFOR;"
+        "Agence OTAN de soutien et d’acquisition;NATO Support and Procurement Agency;AUKUS;"
+        "Assemblée parlementaire de l’OTAN;NATO Parliamentary Assembly;G7;G20;ASEAN;"
+        "Union africaine;African Union;Conseil de sécurité;Security Council;AIEA;IAEA;"
+        "Agence spatiale européenne;European Space Agency;Europol;Frontex;Interpol;UE;EU;ROK;"
+        "Division Sécurité coopérative;Cooperative Security Division;État-major militaire "
+        "international;International Military Staff;Secrétariat international;"
+        "International Staff;Organisation du traité de sécurité collective;Wagner;Hamas;Hezbollah")
+TOPICS = ("Indo-Pacifique;Indo-Pacific;cyberdéfense;cyber defence;menaces hybrides;"
+          "hybrid threats;dissuasion nucléaire;nuclear deterrence;défense antimissile;"
+          "missile defence;mer Noire;Black Sea;mer Baltique;Baltic Sea;Grand Nord;High North;"
+          "flanc est;eastern flank;F-35;S-400;Patriot;HIMARS;5G;intelligence artificielle;"
+          "artificial intelligence;technologies émergentes;emerging technologies;résilience;"
+          "désinformation;disinformation;terrorisme;counter-terrorism;sommet de Vilnius;"
+          "Vilnius Summit;sommet de Washington;Washington Summit;article 5;Article 5;"
+          "interopérabilité;interoperability;péninsule coréenne;Korean Peninsula;"
+          "programme de partenariat individualisé;Individually Tailored Partnership Programme;"
+          "drones;munitions;sanctions;cessez-le-feu;ceasefire;réfugiés;refugees")
+FIRST = ("Dacian-Tiberiu Mark Jens Ursula Antony Dong Goo Yoon Suk-yeol Fumio Olaf Emmanuel "
+         "Giorgia Pedro Andrzej Volodymyr Sergueï Ilham Nikol Kaja Gabrielius Mircea Petr Mette "
+         "Ulf Alexander Rob Christopher Chris Oana-Maria Zoë Søren Bjørn Ewa Łukasz").split()
+LAST = ("Șerban Rutte Stoltenberg von der Leyen Blinken Kang Kishida Scholz Macron Meloni Sánchez "
+        "Duda Zelensky Lavrov Aliyev Pachinian Kallas Landsbergis Geoană Pavel Frederiksen "
+        "Kristersson Stubb Bauer Cavoli Grynkewich Dumitrescu Ødegaard Kowalczyk Müller "
+        "Nguyễn Öztürk").split()
+
+FR = ["Le {d}, {p} a reçu à {x} une délégation de {c} pour des entretiens sur la coopération.",
+      "« Nous souhaitons renforcer notre interaction avec nos partenaires », a déclaré {p}.",
+      "La réunion s’est tenue sous la conduite de l’{o}, en présence d’experts de {c}.",
+      "Les ministres ont évoqué la situation en {c}, la question de {t} et l’aide à {c}.",
+      "Cette visite d’un jour a permis de réaffirmer l’attachement de {c} envers {o}.",
+      "Mis à jour le {d} : les discussions porteront aussi sur {t} et sur la sécurité.",
+      "Le général {p}, directeur de la division, s’est rendu à {x} puis à {x} cette semaine.",
+      "Des délégations de tous les pays partenaires ont rencontré les chefs d’état-major."]
+EN = ["On {d}, {p} hosted military staff talks with {c} in {x} on future cooperation.",
+      "“We want to strengthen our interaction with our partners,” said {p} in {x}.",
+      "The meeting was chaired by the {o}, with experts from {c} and {c} attending.",
+      "Ministers discussed the situation in {c}, {t}, and continued support to {c}.",
+      "The one-day visit reaffirmed the commitment of {c} to its partnership with {o}.",
+      "Updated {d}: talks will also address {t}, resilience and counter-terrorism.",
+      "Allies agreed on new steps for {t}; the broken supply chains were also on the agenda.",
+      "Delegations from all partner countries met the Chiefs of Defence in {x} last week."]
+TITLES = ["{p} rencontre {p} à {x}", "Entretiens entre {o} et {c} sur {t}",
+          "{c} and {o} hold talks on {t}", "{p} visits {x} ahead of the summit",
+          "Mis à jour : {c} — coopération renforcée avec {c}", "Statement by {p} on {c}"]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A watch as the config would give it."""
+
+    name: str
+    keywords: tuple[str, ...]
+    all: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+
+
+def vocabulary(rng: random.Random) -> list[str]:
+    """Exactly 1,000 distinct watched terms, shuffled."""
+    terms = [t for pair in COUNTRIES.split(";") for t in pair.split("|")]
+    terms += CITIES + ORGS.split(";") + TOPICS.split(";")
+    terms += [f"{f} {la}" for f in FIRST for la in LAST]
+    unique = list(dict.fromkeys(terms))
+    rng.shuffle(unique)
+    return unique[:1000]
+
+
+def invented_name(rng: random.Random) -> str:
+    """A plausible name nobody watches."""
+    syllables = ["va", "lor", "ké", "dan", "mi", "ros", "tel", "ka", "ni", "bor", "sé", "ul"]
+    return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))).capitalize()
+
+
+def make_watches(terms: list[str]) -> list[Watch]:
+    """100 watches of 10 terms, some with `all`, `exclude`, regexes or exact terms."""
+    watches = []
+    for i in range(100):
+        kws = tuple(terms[i * 10:(i + 1) * 10])
+        if i < 10:
+            watches.append(Watch(f"w{i}", kws, all=(("OTAN", "NATO", "Ukraine")[i % 3],)))
+        elif i < 20:
+            watches.append(Watch(f"w{i}", kws, exclude=(("sport", "Russie", "drones")[i % 3],)))
+        elif i < 23:
+            patterns = (r"\bf ?35\b", r"\bsommet de \w+", r"\b(?:exercice|exercise) \w+ \d{4}\b")
+            watches.append(Watch(f"w{i}", kws, regex=(patterns[i - 20],)))
+        elif i < 25:
+            watches.append(Watch(f"w{i}", kws, exact=(("US", "NATO"), ("SHAPE", "Patriot"))[i - 23]))
+        elif i == 99:
+            watches.append(Watch(f"w{i}", (), all=("Corée",), exclude=("Corée du Nord",)))
+        else:
+            watches.append(Watch(f"w{i}", kws))
+    return watches
+
+
+def make_items(rng: random.Random, terms: list[str], count: int) -> list[tuple[str, str, str]]:
+    """`count` (title, summary, content) items of about 600 characters, FR or EN."""
+    others = [invented_name(rng) for _ in range(500)]
+    people = [t for t in terms if " " in t and t[0].isupper()] + [f"{rng.choice(FIRST)} "
+                                                                   f"{o}" for o in others[:50]]
+
+    def fill(template: str) -> str:
+        def slot(m: re.Match[str]) -> str:
+            kind = m.group(1)
+            if kind == "d":
+                return f"{rng.randint(1, 28)} {rng.choice(['mai', 'May', 'juin', 'June'])} 2024"
+            watched = rng.random() < 0.05
+            if kind == "p":
+                return rng.choice(people) if watched else f"{rng.choice(FIRST)} {rng.choice(others)}"
+            return rng.choice(terms) if watched else rng.choice(others)
+        return re.sub(r"\{(\w)\}", slot, template)
+
+    items = []
+    for _ in range(count):
+        sentences = rng.choice((FR, EN))
+        summary = ""
+        while len(summary) < 520:
+            summary += fill(rng.choice(sentences)) + " "
+        items.append((fill(rng.choice(TITLES)), summary.strip(), ""))
+    return items
+
+
+class RegexBaseline:
+    """The naive way: per watch, one alternation regex for keywords, one per `all` term, ..."""
+
+    def __init__(self, watches: list[Watch]) -> None:
+        def alternation(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+            alts = sorted((re.escape(fold(t)) for t in terms), key=len, reverse=True)
+            return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)") if alts else None
+        self.watches = [(w, alternation(w.keywords), [alternation((t,)) for t in w.all],
+                         alternation(w.exclude), [re.compile(p) for p in w.regex],
+                         [re.compile(rf"(?<!\w){re.escape(t)}(?!\w)") for t in w.exact])
+                        for w in watches]
+
+    def match(self, title: str, summary: str, content: str) -> set[str]:
+        folded = f"{fold(title)}\n{fold(summary)}\n{fold(content)}"
+        raw = f"{title}\n{summary}\n{content}"
+        names = set()
+        for w, kws, alls, excl, rxs, exacts in self.watches:
+            if excl and excl.search(folded) or any(not a or not a.search(folded) for a in alls):
+                continue
+            hit = (kws is not None and kws.search(folded) is not None) \
+                or any(r.search(folded) for r in rxs) or any(e.search(raw) for e in exacts)
+            if hit or not (w.keywords or w.regex or w.exact):
+                names.add(w.name)
+        return names
+
+
+def main() -> None:
+    """Generate the data, time Matcher on all items and the regex baseline on a subset."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=50_000)
+    parser.add_argument("--baseline", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args()
+    print(f"reproduce: {COMMAND} --items {args.items} --baseline {args.baseline} "
+          f"--seed {args.seed}")
+    rng = random.Random(args.seed)
+    terms = vocabulary(rng)
+    watches = make_watches(terms)
+    items = make_items(rng, terms, args.items)
+    chars = sum(len(t) + len(s) + len(c) for t, s, c in items) / len(items)
+    print(f"{len(terms)} terms in {len(watches)} watches; {len(items)} items, "
+          f"{chars:.0f} characters each on average; Python {sys.version.split()[0]}")
+
+    started = time.perf_counter()
+    matcher = Matcher(watches)
+    print(f"compile: {time.perf_counter() - started:.3f} s")
+    wall, cpu = time.perf_counter(), time.process_time()
+    results = [matcher.match(t, s, c) for t, s, c in items]
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    matching = sum(1 for r in results if r)
+    print(f"Matcher:  {len(items) / wall:,.0f} items/s, {cpu:.2f} CPU s "
+          f"({matching / len(items):.0%} of items match a watch, "
+          f"{sum(map(len, results)) / len(items):.2f} watches per item)")
+
+    baseline = RegexBaseline(watches)
+    subset = items[:args.baseline]
+    wall, cpu = time.perf_counter(), time.process_time()
+    expected = [baseline.match(t, s, c) for t, s, c in subset]
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    agree = sum(1 for e, r in zip(expected, results, strict=False) if e == set(r))
+    print(f"baseline (regex alternation per watch, {len(subset)} items): "
+          f"{len(subset) / wall:,.0f} items/s, {cpu:.2f} CPU s; "
+          f"same watches as Matcher on {agree}/{len(subset)} items")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The `console` notifier: one readable block per alert on standard output (or error).
+
+Useful to try a config (`veille check`) and under systemd, where the journal keeps the output.
+Every feed text is put on one line first, so a title cannot move the cursor or fake a line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any, ClassVar, TextIO
+
+from notifiers.base import Alert, NotifierConfigError, TransientError
+from notifiers.render import format_local, label, one_line
+from notifiers.view import AlertView, ChangeView, build_view
+
+STREAMS = ("stdout", "stderr")
+_SHORT_TEXT_FIELDS = ("title", "page_title")
+
+
+def _change_line(change: ChangeView, view: AlertView) -> str:
+    none = view.labels["none"]
+    if change.kind == "text" and change.field not in _SHORT_TEXT_FIELDS:
+        text = one_line(change.marked)
+    else:
+        text = f"{one_line(change.before) or none} → {one_line(change.after) or none}"
+    if change.truncated:
+        text += f" ({view.labels['truncated']})"
+    return f"    {change.label}{view.labels['colon']} {text}"
+
+
+def format_alert(alert: Alert) -> str:
+    """The block printed for `alert`: headline, facts, then each change as before → after."""
+    view = build_view(alert)
+    colon = view.labels["colon"]
+    when = format_local(alert.occurred_at, alert.timezone, alert.language)
+    lines = [f"── veille · {when} ──", view.headline]
+    width = view.label_width + 1
+    for row in view.rows:
+        text = f"{row.text} ({row.note})" if row.note else row.text
+        lines.append(f"  {(row.label + colon).ljust(width)}{text}")
+    if view.intro:
+        lines.append(f"  {view.intro}")
+    if view.changes:
+        lines.append(f"  {label('changes', alert.language)}{colon}")
+        lines.extend(_change_line(change, view) for change in view.changes)
+    return "\n".join(lines) + "\n\n"
+
+
+class ConsoleNotifier:
+    """Prints each alert as a block of text; `stream = "stdout"` (default) or `"stderr"`."""
+
+    type_name: ClassVar[str] = "console"
+    secret_keys: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, name: str, stream: str = "stdout") -> None:
+        self.name = name
+        self.stream = stream
+
+    @classmethod
+    def from_options(cls, name: str, options: Mapping[str, Any]) -> ConsoleNotifier:
+        """Validate the options (only `stream`) and build the notifier."""
+        problems: list[tuple[str, str]] = []
+        for key in options:
+            if key != "stream":
+                problems.append((key, "unknown option; the console notifier only takes stream"))
+        stream = options.get("stream", "stdout")
+        if stream not in STREAMS:
+            problems.append(("stream", f"must be \"stdout\" or \"stderr\", not {stream!r}"))
+        if problems:
+            raise NotifierConfigError(problems)
+        return cls(name, stream)
+
+    def _target(self) -> TextIO:
+        # Looked up at each send, so that a redirected sys.stdout (tests, daemons) is honoured.
+        return sys.stderr if self.stream == "stderr" else sys.stdout
+
+    def send(self, alert: Alert) -> None:
+        """Print one block for `alert`; a closed or broken stream is a transient failure."""
+        block = format_alert(alert)
+        target = self._target()
+        encoding = getattr(target, "encoding", None) or "utf-8"
+        try:
+            try:
+                target.write(block)
+            except UnicodeEncodeError:
+                target.write(block.encode(encoding, "replace").decode(encoding))
+            target.flush()
+        except (OSError, ValueError) as exc:
+            raise TransientError(f"cannot write to {self.stream}: {exc}") from exc
+
+    def close(self) -> None:
+        """Nothing to release: the stream belongs to the process."""
