@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
@@ -37,6 +37,11 @@ from monitor.errors import ConfigError
 from monitor.fold import fold
 from notifiers import registry
 from notifiers.base import COMMON_KEYS, NotifierConfigError
+
+__all__ = [
+    "NOT_SUPPORTED_YET", "Config", "FeedConfig", "NotifierConfig", "Settings", "WatchConfig",
+    "format_duration", "load_config", "parse_duration", "parse_size",
+]
 
 # Keys DESIGN.md fixes but this version does not implement: present, they are an error.
 # Remove a line when its feature lands.
@@ -58,6 +63,7 @@ Loc = tuple[str | int, ...]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
+_SECTIONS = ("veille", "feed", "watch", "notifier")
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -458,7 +464,7 @@ class _Loader:
         self.label = str(path)
         self.folder = path.absolute().parent
         self.environ = environ
-        self.problems: list[str] = []
+        self.problems: list[tuple[tuple[int, int], str]] = []  # (where in the file, text)
         self.secrets: set[str] = set()
         self.unresolved: set[Loc] = set()
         self.doc: dict[str, Any] = {}
@@ -467,22 +473,23 @@ class _Loader:
         self.doc = self._read()
         self.doc = self._resolve(self.doc, (), secret=False)
         for key in self.doc:
-            if key not in ("veille", "feed", "watch", "notifier"):
-                self.problem((key,), "unknown key" + _suggest(key, ["veille", "feed", "watch",
-                                                                     "notifier"]))
+            if key not in _SECTIONS:
+                self.problem((key,), "unknown key" + _suggest(key, _SECTIONS))
         settings = self._settings()
-        raw_feeds = self._array("feed")
+        raw_feeds, raw_watches = self._array("feed"), self._array("watch")
         feeds = [(i, self._feed(i, raw, settings)) for i, raw in raw_feeds]
-        watches = [(i, self._watch(i, raw)) for i, raw in self._array("watch")]
+        watches = [self._watch(i, raw) for i, raw in raw_watches]
         notifiers = self._notifiers()
-        self._cross_check(settings, raw_feeds, feeds, watches)
+        self._cross_check(raw_feeds, raw_watches, feeds)
         if self.problems:
-            raise ConfigError([_redact(p, self.secrets) for p in self.problems])
+            # Stable sort: each table's problems together, tables in file order.
+            ordered = sorted(self.problems, key=lambda p: p[0])
+            raise ConfigError([_redact(text, self.secrets) for _, text in ordered])
         return Config(
             path=self.path.absolute(),
             veille=settings,
             feeds=tuple(f for _, f in feeds if f is not None),
-            watches=tuple(w for _, w in watches if w is not None),
+            watches=tuple(w for w in watches if w is not None),
             notifiers=_freeze({n.name: n for n in notifiers}),
             secrets=frozenset(self.secrets),
         )
@@ -494,8 +501,18 @@ class _Loader:
         if any(full[: len(u)] == u for u in self.unresolved):
             return  # already reported: the environment variable it needs is not set
         where = self._where(loc) + (f".{tail}" if tail else "")
-        self.problems.append(f"{self.label}: {where}: {message}" if where
-                             else f"{self.label}: {message}")
+        text = f"{self.label}: {where}: {message}" if where else f"{self.label}: {message}"
+        self.problems.append((self._order(loc), text))
+
+    def _order(self, loc: Loc) -> tuple[int, int]:
+        """(section, table position): sorting by it lists problems in file order."""
+        section = _SECTIONS.index(str(loc[0])) + 1 if loc[0] in _SECTIONS else 0
+        if len(loc) > 1 and isinstance(loc[1], int):
+            return section, loc[1]
+        names = self.doc.get("notifier")
+        if loc[0] == "notifier" and len(loc) > 1 and isinstance(names, dict):
+            return section, list(names).index(loc[1])
+        return section, 0
 
     def _where(self, loc: Loc) -> str:
         """`feed[2] (nato-en).headers.Accept-Language`: position, name, then the keys."""
@@ -505,7 +522,7 @@ class _Loader:
                 text += f"[{part}]"
                 if depth == 1 and loc[0] in ("feed", "watch"):
                     name = self._raw_table(str(loc[0]), part).get("name")
-                    text += f" ({name})" if isinstance(name, str) else ""
+                    text += f" ({name})" if isinstance(name, str) and name else ""
             elif part != "[key]":  # pydantic's marker for a bad key of a mapping
                 text += ("." if text else "") + (part if _BARE_KEY.fullmatch(part)
                                                  else json.dumps(part, ensure_ascii=False))
@@ -593,7 +610,9 @@ class _Loader:
         if not isinstance(raw, dict):
             self.problem(("veille",), f"expected a [veille] table, got {show(raw)}")
             raw = {}
-        s = self._validate(_VeilleSchema, raw, ("veille",)) or _VeilleSchema()
+        s = self._validate(_VeilleSchema, raw, ("veille",))
+        if s is None:  # keep the valid keys: feeds inherit them, cross-checks read them
+            s = _VeilleSchema.model_validate({k: v for k, v in raw.items() if _valid(k, v)})
         return Settings(
             database=self._database(s.database),
             interval=s.interval,
@@ -615,26 +634,31 @@ class _Loader:
     def _database(self, raw: str | None) -> str:
         """The SQLAlchemy URL, a relative SQLite path made relative to the config file."""
         from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
         if raw is None:
             state = self.environ.get("STATE_DIRECTORY", "").split(":")[0]
             folder = Path(state).absolute() if state else self.folder
             return f"sqlite:///{folder / 'veille.db'}"
+        hint = "use e.g. sqlite:///veille.db or postgresql+psycopg://veille@localhost/veille"
         try:
             url = make_url(raw)
+        except ArgumentError:
+            self.problem(("veille", "database"), f"{show(raw)} is not a SQLAlchemy URL; {hint}")
+            return "sqlite://"
+        try:
             url.get_dialect()
-        except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds here
-            self.problem(("veille", "database"), f"{show(raw)} is not a usable SQLAlchemy URL "
-                         f"({exc}); use e.g. sqlite:///veille.db or "
-                         "postgresql+psycopg://veille@localhost/veille")
+        except NoSuchModuleError:
+            self.problem(("veille", "database"), f"{show(raw)}: SQLAlchemy knows no database "
+                                                 f"{show(url.drivername)}; {hint}")
             return "sqlite://"
         if url.password:
-            self.secrets.add(str(url.password))
+            self._add_secrets([str(url.password), quote(str(url.password), safe="")])
         name = url.database
         if (url.get_backend_name() == "sqlite" and name and name != ":memory:"
                 and not name.startswith("file:") and not Path(name).is_absolute()):
-            url = url.set(database=str(self.folder / name))
-        return url.render_as_string(hide_password=False)
+            return url.set(database=str(self.folder / name)).render_as_string(hide_password=False)
+        return raw
 
     def _feed(self, index: int, raw: Mapping[str, Any], s: Settings) -> FeedConfig | None:
         f = self._validate(_FeedSchema, raw, ("feed", index))
@@ -706,7 +730,7 @@ class _Loader:
 
     def _check_options(self, loc: Loc, type_name: object, options: dict[str, Any]) -> set[str]:
         """Have the notifier type validate `options`; return the keys whose values are secret."""
-        if not isinstance(type_name, str) or not type_name:
+        if not isinstance(type_name, str):
             return set()
         try:
             factory = registry.get(type_name)
@@ -759,58 +783,73 @@ class _Loader:
         elif not isinstance(value, bool) and str(value).strip():
             self.secrets.add(str(value))
 
-    def _cross_check(self, settings: Settings, raw_feeds: Sequence[tuple[int, Mapping[str, Any]]],
-                     feeds: Sequence[tuple[int, FeedConfig | None]],
-                     watches: Sequence[tuple[int, WatchConfig | None]]) -> None:
-        """What no single table can tell: duplicates, and names that point at nothing."""
-        names: dict[str, int] = {}
+    def _cross_check(self, raw_feeds: Sequence[tuple[int, Mapping[str, Any]]],
+                     raw_watches: Sequence[tuple[int, Mapping[str, Any]]],
+                     feeds: Sequence[tuple[int, FeedConfig | None]]) -> None:
+        """What no single table can tell: duplicates, and names that point at nothing.
+
+        Names are read from the raw tables, so that one wrong key in a table does not hide
+        (or invent) a problem elsewhere.
+        """
+        self._unique("feed", raw_feeds)
+        self._unique("watch", raw_watches)
         urls: dict[tuple[str, frozenset[tuple[str, str]]], int] = {}
         for i, f in feeds:
             if f is None:
                 continue
-            if f.name in names:
-                self.problem(("feed", i, "name"), f"{show(f.name)} is already the name of "
-                                                  f"{self._where(('feed', names[f.name]))}")
-            names.setdefault(f.name, i)
             key = (_url_key(f.url), frozenset((k.lower(), v) for k, v in f.headers.items()))
             if key in urls:
                 self.problem(("feed", i, "url"), "same URL and headers as "
                              f"{self._where(('feed', urls[key]))}; keep one feed (it can carry "
                              "several tags)")
             urls.setdefault(key, i)
-        watch_names: dict[str, int] = {}
-        for i, w in watches:
-            if w is None:
-                continue
-            if w.name in watch_names:
-                self.problem(("watch", i, "name"), f"{show(w.name)} is already the name of "
-                                                   f"{self._where(('watch', watch_names[w.name]))}")
-            watch_names.setdefault(w.name, i)
-
-        targets = [(t.get("name"), t.get("tags")) for _, t in raw_feeds]
-        targets_ok = [(n, tuple(x for x in tags if isinstance(x, str))
-                       if isinstance(tags, list) else ())
-                      for n, tags in targets if isinstance(n, str)]
-        known = sorted({n for n, _ in targets_ok} | {t for _, tags in targets_ok for t in tags})
-        notifiers = list(self.doc.get("notifier") or {}) if isinstance(
-            self.doc.get("notifier"), dict) else []
-        for i, w in watches:
-            if w is None:
-                continue
-            if "feeds" in self._raw_table("watch", i):
-                for j, pattern in enumerate(w.feeds):
-                    if not any(_pattern_matches(pattern, n, t) for n, t in targets_ok):
-                        self.problem(("watch", i, "feeds", j), f"{show(pattern)} matches no "
-                                     "feed name or tag" + _suggest(pattern, known))
-            for j, name in enumerate(w.notify):
+        targets = [(t["name"], tuple(v for _, v in _strings(t.get("tags")))) for _, t in raw_feeds
+                   if isinstance(t.get("name"), str)]
+        known = sorted({n for n, _ in targets} | {tag for _, tags in targets for tag in tags})
+        tables = self.doc.get("notifier")
+        notifiers = list(tables) if isinstance(tables, dict) else []
+        for i, raw in raw_watches:
+            for j, pattern in _strings(raw.get("feeds")):
+                if not any(_pattern_matches(pattern, n, tags) for n, tags in targets):
+                    self.problem(("watch", i, "feeds", j), f"{show(pattern)} matches no feed "
+                                 "name or tag" + _suggest(pattern, known))
+            for j, name in _strings(raw.get("notify")):
                 if name not in notifiers:
                     self.problem(("watch", i, "notify", j), _not_a_notifier(name, notifiers))
-        for j, name in enumerate(settings.health_notify or ()):
+        settings = self.doc.get("veille")
+        health = settings.get("health_notify") if isinstance(settings, dict) else None
+        for j, name in _strings(health):
             if name not in notifiers:
                 self.problem(("veille", "health_notify", j), _not_a_notifier(name, notifiers))
 
+    def _unique(self, kind: str, tables: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+        first: dict[str, int] = {}
+        for i, raw in tables:
+            name = raw.get("name")
+            if isinstance(name, str) and name in first:
+                self.problem((kind, i, "name"), f"{show(name)} is already the name of "
+                                                f"{self._where((kind, first[name]))}")
+            elif isinstance(name, str):
+                first[name] = i
+
 
 # ---- small helpers ---------------------------------------------------------------------------
+
+
+def _valid(key: str, value: Any) -> bool:
+    """Whether `key = value` alone passes the [veille] schema."""
+    try:
+        _VeilleSchema.model_validate({key: value})
+    except ValidationError:
+        return False
+    return True
+
+
+def _strings(value: Any) -> list[tuple[int, str]]:
+    """The strings of a raw TOML list, with their positions; none if it is not a list."""
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
 
 
 def _pattern_matches(pattern: str, name: str, tags: Iterable[str]) -> bool:

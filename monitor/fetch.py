@@ -186,11 +186,10 @@ class Fetcher:
             hop.permanent = hop.permanent and status in _PERMANENT
 
     def _refusal(self, url: URL) -> str | None:
-        if url.scheme not in ("http", "https"):
-            scheme = url.scheme or "relative"
-            return f"refused: {scheme}: URLs are not fetched (only http and https)"
-        if not url.host:
-            return "invalid URL: it has no host"
+        if url.scheme not in ("http", "https", ""):
+            return f"refused: {url.scheme}: URLs are not fetched (only http and https)"
+        if not url.scheme or not url.host:
+            return "invalid URL: not an absolute http or https URL"
         return None if self._allow_private else literal_refusal(url.host)
 
 

@@ -109,7 +109,7 @@ def describe(exc: BaseException, host: str) -> str:
         cause = exc.os_error
         if isinstance(cause, RefusedAddressError):
             return str(cause)
-        where = f"{exc.host}:{exc.port}"
+        where = f"[{exc.host}]:{exc.port}" if ":" in exc.host else f"{exc.host}:{exc.port}"
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return f"the TLS certificate of {host} was not accepted ({exc.certificate_error})"
         if isinstance(exc, aiohttp.ClientSSLError):
@@ -123,6 +123,8 @@ def describe(exc: BaseException, host: str) -> str:
         return f"{host} closed the connection before the response was complete"
     if isinstance(exc, aiohttp.ClientPayloadError):
         return f"the response body from {host} was cut off or badly encoded"
+    if isinstance(exc, aiohttp.InvalidURL) and exc.description:
+        return f"invalid URL: {host} {exc.description}"  # "… is not a canonical IPv4 address"
     if isinstance(exc, ValueError):  # aiohttp.InvalidURL is one
         return "invalid URL"
     if isinstance(exc, aiohttp.ClientResponseError):

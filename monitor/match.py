@@ -1,11 +1,12 @@
 """Which watches an item matches, and with which terms (DESIGN "Matching").
 
-Each text is folded once and scanned once by one Aho-Corasick automaton holding every watch's
+The item is folded once and scanned once by one Aho-Corasick automaton holding every watch's
 folded keywords, `all` and `exclude` terms; hits count only as whole words.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
@@ -18,11 +19,15 @@ from monitor.fold import APOSTROPHES, DASHES, INVISIBLE, fold
 
 MatchStatus = Literal["added", "kept", "removed"]
 
-# `exact` keeps case and accents, but not the typography a reader does not see: invisibles,
-# dash/apostrophe/space variants, and Romanian cedilla letters written for comma letters.
+# `exact` keeps case and accents, not the typography a reader does not see: invisibles,
+# dash/apostrophe/space variants, and Romanian cedilla letters typed for comma letters.
+_CEDILLAS = {"Ş": "Ș", "ş": "ș", "Ţ": "Ț", "ţ": "ț"}
 _EXACT_TABLE = {**dict.fromkeys(INVISIBLE, ""), **dict.fromkeys(DASHES + APOSTROPHES, " "),
-                "Ş": "Ș", "ş": "ș", "Ţ": "Ț", "ţ": "ț"}
+                **_CEDILLAS}
 _NON_ASCII = re.compile("[^\x00-\x7f]")
+_JOINS_WORDS = re.compile(f"[{INVISIBLE}{''.join(_CEDILLAS)}]")
+_PARSER: Any = importlib.import_module("re._parser")  # sre's own parse tree; private, optional
+_FIELDS = "\x00"  # joins title, summary and content: kept by both foldings, never in a term
 
 
 class WatchSpec(Protocol):
@@ -43,7 +48,7 @@ class WatchSpec(Protocol):
 
 
 def _exact_form(text: str) -> str:
-    """`text` for `exact` terms: NFC, typography unified, case and accents kept."""
+    """`text` as `exact` terms see it: NFC, typography unified, case and accents kept."""
     text = unicodedata.normalize("NFC", text)
     if not text.isascii():
         for char in set(_NON_ASCII.findall(text)):
@@ -52,26 +57,74 @@ def _exact_form(text: str) -> str:
     return " ".join(text.replace("-", " ").replace("'", " ").replace("`", " ").split())
 
 
+def _needles(tree: Any) -> set[str]:
+    """Strings one of which every match of the parsed regex `tree` contains (empty: unknown)."""
+    best: set[str] = set()
+    run: list[str] = []
+    for op, arg in [*tree, ("END", None)]:
+        if str(op) == "LITERAL":
+            run.append(chr(arg))
+            continue
+        found = {"".join(run)} if run else set()
+        run = []
+        if str(op) == "SUBPATTERN" and not arg[1] & re.IGNORECASE:
+            found = found or _needles(arg[3])
+        elif str(op) in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
+            found = found or _needles(arg[2])
+        elif str(op) == "BRANCH":
+            branches = [_needles(branch) for branch in arg[1]]
+            found = found or (set().union(*branches) if all(branches) else set())
+        if found and (not best or min(map(len, found)) > min(map(len, best))):
+            best = found
+    return best
+
+
+def _parse(pattern: str) -> Any:
+    """sre's parse tree of a valid `pattern`, or None if that private API is not as expected."""
+    try:
+        tree = _PARSER.parse(pattern)
+        return tree if isinstance(tree.state.flags, int) else None
+    except Exception:  # re._parser is private: without it, regexes simply run on every item
+        return None
+
+
+def _literals(node: Any) -> set[str]:
+    """Every character that the parse tree `node` must match literally."""
+    if isinstance(node, tuple) and len(node) == 2 and str(node[0]) == "LITERAL":
+        return {chr(node[1])}
+    items = node.data if hasattr(node, "data") else node if isinstance(node, list | tuple) else ()
+    return set().union(*map(_literals, items))
+
+
+def _regex_needles(pattern: str) -> tuple[str, ...]:
+    """Strings one of which every match of `pattern` contains; () when that is not known."""
+    tree = _parse(pattern)
+    if tree is None or tree.state.flags & re.IGNORECASE:
+        return ()
+    return tuple(sorted(_needles(tree)))
+
+
 def watch_problems(watch: WatchSpec) -> list[str]:
     """Why `watch` cannot be compiled: one message per bad term, prefixed by its key path."""
     problems = []
-    for key in ("keywords", "all", "exclude"):
+    for key in ("keywords", "all", "exclude", "exact"):
         for i, term in enumerate(getattr(watch, key)):
-            if not fold(term):
-                problems.append(f"{key}[{i}]: {term!r} is empty once folded")
-    for i, term in enumerate(watch.exact):
-        if not _exact_form(term):
-            problems.append(f"exact[{i}]: {term!r} is empty")
+            if not (_exact_form(term) if key == "exact" else fold(term)) or _FIELDS in term:
+                problems.append(f"{key}[{i}]: {term!r} has no word to look for")
     for i, pattern in enumerate(watch.regex):
         try:
             re.compile(pattern)
         except re.error as error:
             problems.append(f"regex[{i}]: {pattern!r} is not a valid regex: {error}")
             continue
-        unfoldable = sorted({c for c in pattern if not c.isascii() and fold(c) != c.casefold()})
-        if unfoldable:
+        tree = _parse(pattern)
+        nocase = tree is not None and tree.state.flags & re.IGNORECASE
+        unseen = sorted(c for c in _literals(tree) if c != " "
+                        and fold(c) not in (c, c.lower() if nocase else c))
+        if unseen:
             problems.append(f"regex[{i}]: {pattern!r} runs on folded text, where "
-                            f"{' '.join(unfoldable)} never appear; write it unaccented")
+                            f"{' '.join(map(repr, unseen))} never occur: write it lower-case "
+                            "and unaccented, with a space for a dash or an apostrophe")
     return problems
 
 
@@ -89,17 +142,19 @@ class _Terms:
         for term, term_id in self.ids.items():
             automaton.add_word(term, (term_id, len(term)))
         automaton.make_automaton()
-        return automaton
+        return automaton if self.ids else None
 
 
 def _scan(automaton: Any, text: str) -> set[int]:
     """Ids of the terms found in `text` as whole words; `text` must begin and end with "\\n"."""
     found: set[int] = set()
+    if automaton is None:
+        return found
     for end, (term_id, length) in automaton.iter(text):
         if term_id in found:
             continue
-        # Whole word: neither neighbour is a word character (as regex \w), whatever the term's
-        # own first and last characters are, so "C++" and "U.S." work too.
+        # Whole word: neither neighbour is a word character (as regex \\w), whatever the term's
+        # own first and last characters are, so that "C++" and "U.S." work too.
         before, after = text[end - length], text[end + 1]
         if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
             found.add(term_id)
@@ -108,14 +163,16 @@ def _scan(automaton: Any, text: str) -> set[int]:
 
 @dataclass(frozen=True, slots=True)
 class _Watch:
-    """One watch compiled: each term as configured with its id in its automaton."""
+    """One watch compiled: each term as configured, with its id in its automaton."""
 
     name: str
     keywords: tuple[tuple[str, int], ...]
-    all: tuple[tuple[str, int], ...]
-    exclude: tuple[int, ...]
-    regex: tuple[tuple[str, re.Pattern[str]], ...]
-    exact: tuple[tuple[str, int], ...]
+    all: tuple[str, ...]
+    regex: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...]  # + needles
+    exact: tuple[tuple[str, int, tuple[str, ...]], ...]  # + its words, as needles
+    keyword_ids: frozenset[int]
+    all_ids: frozenset[int]
+    exclude_ids: frozenset[int]
 
     @property
     def open(self) -> bool:
@@ -133,24 +190,23 @@ class Matcher:
         folded, exact = _Terms(), _Terms()
         compiled = []
         for w in watches:
+            keywords = tuple((t, folded.add(fold(t))) for t in w.keywords)
             compiled.append(_Watch(
-                w.name,
-                tuple((t, folded.add(fold(t))) for t in w.keywords),
-                tuple((t, folded.add(fold(t))) for t in w.all),
-                tuple(folded.add(fold(t)) for t in w.exclude),
-                tuple((p, re.compile(p, re.IGNORECASE)) for p in w.regex),
-                tuple((t, exact.add(_exact_form(t))) for t in w.exact),
-            ))
+                w.name, keywords, tuple(w.all),
+                tuple((p, re.compile(p), _regex_needles(p)) for p in w.regex),
+                tuple((t, exact.add(_exact_form(t)), tuple(_exact_form(t).split()))
+                      for t in w.exact),
+                frozenset(t for _, t in keywords), frozenset(folded.add(fold(t)) for t in w.all),
+                frozenset(folded.add(fold(t)) for t in w.exclude)))
         self._watches = tuple(compiled)
-        self._folded = folded.automaton() if folded.ids else None
-        self._exact = exact.automaton() if exact.ids else None
+        self._folded, self._exact = folded.automaton(), exact.automaton()
         by_term: dict[int, list[int]] = {}
-        for index, watch in enumerate(compiled):
+        for index, watch in enumerate(self._watches):
             for _, term_id in watch.keywords:
                 by_term.setdefault(term_id, []).append(index)
         self._by_keyword = {term_id: tuple(indexes) for term_id, indexes in by_term.items()}
         # Evaluated on every item: their regexes, exact terms or emptiness may match it.
-        self._always = frozenset(i for i, w in enumerate(compiled)
+        self._always = frozenset(i for i, w in enumerate(self._watches)
                                  if w.open or w.regex or w.exact)
 
     def match(self, title: str, summary: str, content: str, *,
@@ -164,35 +220,63 @@ class Matcher:
         allowed = None if only is None else set(only)
         if allowed is not None and not allowed:
             return {}
-        fields = (fold(title), fold(summary), fold(content))
-        # "\n" never occurs in a folded term, so no hit spans two fields.
-        found = _scan(self._folded, f"\n{fields[0]}\n{fields[1]}\n{fields[2]}\n") \
-            if self._folded is not None else set()
+        raw = _FIELDS.join((title, summary, content))
+        folded = fold(raw)
+        fields = [field.strip() for field in folded.split(_FIELDS)]
+        if len(fields) != 3:  # a NUL in the text itself: fold field by field
+            fields = [fold(title), fold(summary), fold(content)]
+            folded = _FIELDS.join(fields)
+        found = _scan(self._folded, f"\n{folded}\n")
         candidates = set(self._always)
         for term_id in found:
             candidates.update(self._by_keyword.get(term_id, ()))
-        exact_found: set[int] | None = None
+        view: _ExactView | None = None
         result: dict[str, tuple[str, ...]] = {}
         for index in sorted(candidates):
             watch = self._watches[index]
-            if allowed is not None and watch.name not in allowed:
+            if allowed is not None and watch.name not in allowed \
+                    or not found.isdisjoint(watch.exclude_ids) or not watch.all_ids <= found:
                 continue
-            if any(t in found for t in watch.exclude) or \
-                    not all(t in found for _, t in watch.all):
-                continue
-            keywords = [term for term, t in watch.keywords if t in found]
-            # Regexes see one field at a time, so that "^" and "$" mean something.
-            patterns = [p for p, rx in watch.regex if any(rx.search(f) for f in fields)]
+            keywords = [term for term, t in watch.keywords if t in found] \
+                if not found.isdisjoint(watch.keyword_ids) else []
+            # Regexes see one field at a time, so that "^" and "$" mean something; most items
+            # lack the literal part every match needs, and skip the regex.
+            patterns = [p for p, rx, needles in watch.regex
+                        if _has_any(folded, needles) and any(map(rx.search, fields))]
             exacts: list[str] = []
             if watch.exact:
-                if exact_found is None:
-                    exact_found = _scan(self._exact, "\n" + "\n".join(
-                        _exact_form(f) for f in (title, summary, content)) + "\n")
-                exacts = [term for term, t in watch.exact if t in exact_found]
+                view = view or _ExactView(self._exact, raw)
+                exacts = [term for term, t, words in watch.exact if view.has(t, words)]
             if keywords or patterns or exacts or watch.open:
                 result[watch.name] = tuple(dict.fromkeys(
-                    [*keywords, *(term for term, _ in watch.all), *patterns, *exacts]))
+                    [*keywords, *watch.all, *patterns, *exacts]))
         return result
+
+
+
+def _has_any(text: str, needles: tuple[str, ...]) -> bool:
+    """Whether `text` holds one of `needles`, or `needles` is empty (nothing is known)."""
+    return not needles or any(map(text.__contains__, needles))
+
+
+class _ExactView:
+    """One item's text as `exact` terms see it, normalised only if a term's words are there."""
+
+    def __init__(self, automaton: Any, raw: str) -> None:
+        self._automaton = automaton
+        self._nfc = unicodedata.normalize("NFC", raw)
+        # Without invisibles or cedilla letters, each word of a term occurs as such in the NFC
+        # text wherever the term occurs in its exact form: most items need no normalising.
+        self._plain = not _JOINS_WORDS.search(self._nfc)
+        self._found: set[int] | None = None
+
+    def has(self, term_id: int, words: tuple[str, ...]) -> bool:
+        """Whether the exact term numbered `term_id`, made of `words`, occurs as whole words."""
+        if self._plain and not all(map(self._nfc.__contains__, words)):
+            return False
+        if self._found is None:
+            self._found = _scan(self._automaton, f"\n{_exact_form(self._nfc)}\n")
+        return term_id in self._found
 
 
 def describe_match(previous: Mapping[str, tuple[str, ...]],

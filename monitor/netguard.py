@@ -43,10 +43,10 @@ def address_kind(address: str) -> str | None:
         return "multicast"
     if ip in _SHARED:
         return "shared (carrier-grade NAT)"
-    if ip.is_private:
-        return "private"
-    if ip.is_reserved or not ip.is_global:
+    if ip.is_reserved:
         return "reserved"
+    if ip.is_private or not ip.is_global:
+        return "private"
     return None
 
 

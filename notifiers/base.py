@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 ALERT_TYPES = ("item.new", "item.changed", "feed.failing", "feed.recovered", "test")
@@ -76,7 +76,7 @@ def iso_utc(value: datetime | None) -> str | None:
     """ISO 8601 UTC with a Z, seconds precision: how JSON carries every instant."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

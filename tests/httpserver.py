@@ -91,7 +91,7 @@ class FeedServer:
             self.max_active = self.active
 
     def close(self) -> None:
-        """Stop serving, cut open connections, end slow answers."""
+        """Stop serving, cut every open connection, end slow answers."""
         self._closing.set()
         self._httpd.shutdown()
         with self._lock:
@@ -112,18 +112,20 @@ class FeedServer:
 
     # -- used by the handler --------------------------------------------------------------------
 
-    def _begin(self, sock: socket.socket, request: LoggedRequest) -> Route | None:
+    def _connected(self, sock: socket.socket, open_: bool) -> None:
+        with self._lock:
+            (self._sockets.add if open_ else self._sockets.discard)(sock)
+
+    def _begin(self, request: LoggedRequest) -> Route | None:
         with self._lock:
             self._log.append(request)
-            self._sockets.add(sock)
             self.active += 1
             self.max_active = max(self.max_active, self.active)
             return self._routes.get(request.path)
 
-    def _end(self, sock: socket.socket) -> None:
+    def _end(self) -> None:
         with self._lock:
             self.active -= 1
-            self._sockets.discard(sock)
 
 
 def _not_modified(route: Route, headers: Mapping[str, str]) -> bool:
@@ -145,16 +147,23 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         timeout = 10  # an idle keep-alive connection lets its thread go after this
 
+        def setup(self) -> None:
+            super().setup()
+            server._connected(self.connection, True)
+
+        def finish(self) -> None:
+            server._connected(self.connection, False)
+            super().finish()
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            sock = self.connection
-            route = server._begin(sock, LoggedRequest(self.command, self.path, headers))
+            route = server._begin(LoggedRequest(self.command, self.path, headers))
             try:
                 self._answer(route or Route(b"not found", 404), headers)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
             finally:
-                server._end(sock)
+                server._end()
 
         def _answer(self, route: Route, headers: Mapping[str, str]) -> None:
             if route.delay and server._closing.wait(route.delay):

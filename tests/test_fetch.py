@@ -16,7 +16,6 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
-from fixtures_http import feed_server  # noqa: F401 (a fixture)
 from httpserver import FeedServer
 
 from monitor import netguard
@@ -235,6 +234,11 @@ class TestLimits:
         result = fetch(feed_server.url("/f.xml"), max_size=2_500_000)
         assert (result.status, result.error) == ("error", "body larger than 2.5 MB")
 
+    def test_the_cap_is_exact_without_content_length(self, feed_server: FeedServer):
+        feed_server.set("/f.xml", lambda: (b"x" * 1000 for _ in range(1000)))
+        assert fetch(feed_server.url("/f.xml"), max_size=999_999).status == "error"
+        assert fetch(feed_server.url("/f.xml"), max_size=1_000_000).status == "ok"
+
     def test_gzip_bomb_stops_at_the_cap(self, feed_server: FeedServer):
         feed_server.set("/f.xml", lambda: gzip_bomb(1024), headers={"Content-Encoding": "gzip"})
         tracemalloc.start()
@@ -261,6 +265,18 @@ class TestConnectionFailures:
         port = free_port()
         result = fetch(f"http://127.0.0.1:{port}/f.xml")
         assert (result.status, result.error) == ("error", f"connection refused by 127.0.0.1:{port}")
+
+    @pytest.mark.parametrize("body, headers", [
+        (lambda: iter([FEED[:40]]), {"Content-Length": str(len(FEED))}),
+        (b"this is not gzip at all", {"Content-Encoding": "gzip"})])
+    def test_cut_or_garbled_body(self, feed_server: FeedServer, body, headers):
+        feed_server.set("/f.xml", body, headers=headers)
+        result = fetch(feed_server.url("/f.xml"))
+        assert result.error == "the response body from 127.0.0.1 was cut off or badly encoded"
+
+    def test_non_canonical_ip_is_named_when_private_addresses_are_allowed(self):
+        result = fetch("http://2130706433:9/f.xml")
+        assert result.error == "invalid URL: 2130706433 is not a canonical IPv4 address"
 
     @pytest.mark.parametrize("url", ["not a url", "http://", "ftp://example.org/f.xml"])
     def test_unusable_urls(self, url):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -168,8 +169,9 @@ _TEXTS = ["Șerban Popescu, Vu 3 fois", "Şerban Popescu, Vu 4 fois", "Şerban P
 _LINKS = ["https://nato.int/a", "https://nato.int/b", None]
 _DATES = [None, datetime(2024, 5, 23, 5, 58, tzinfo=UTC),
           datetime(2024, 5, 23, 7, 58, tzinfo=CEST), datetime(2024, 5, 23, 7, 58, tzinfo=UTC)]
-_POOLS = {"title": _TITLES, "link": _LINKS, "summary": _TEXTS, "content": _TEXTS,
-          "published": _DATES, "updated": _DATES}
+_POOLS: dict[str, Sequence[object]] = {
+    "title": _TITLES, "link": _LINKS, "summary": _TEXTS, "content": _TEXTS,
+    "published": _DATES, "updated": _DATES}
 
 
 @st.composite

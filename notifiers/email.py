@@ -1,0 +1,142 @@
+"""The `email` notifier: one multipart message per alert over SMTP (STARTTLS, TLS or plain).
+
+Failures map onto the notifier contract: connection errors, timeouts and SMTP 4xx replies are
+transient; SMTP 5xx replies, refused logins and certificates that fail verification are
+permanent. Once the server has accepted the message, nothing that follows fails the alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Mapping
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any, ClassVar
+
+from notifiers.base import Alert, NotifierError, PermanentError, TransientError
+from notifiers.email_message import EmailTemplates, build_message
+from notifiers.email_options import EmailSettings, parse_options
+
+log = logging.getLogger(__name__)
+
+
+def _reply_error(code: int, text: str) -> NotifierError:
+    """An SMTP reply as the contract sees it: 4xx try again later, 5xx give up."""
+    if 400 <= code < 500:
+        return TransientError(f"SMTP server replied {code} {text} (temporary)")
+    if 500 <= code < 600:
+        return PermanentError(f"SMTP server replied {code} {text}")
+    return TransientError(f"SMTP server replied {code} {text}")
+
+
+def _decode(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class EmailNotifier:
+    """Sends each alert as one email; a connection per alert (alerts are few and far apart)."""
+
+    type_name: ClassVar[str] = "email"
+    secret_keys: ClassVar[frozenset[str]] = frozenset({"password"})
+
+    def __init__(
+        self, name: str, settings: EmailSettings, templates: EmailTemplates | None = None
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.templates = templates or EmailTemplates(settings.template, settings.subject)
+
+    @classmethod
+    def from_options(cls, name: str, options: Mapping[str, Any]) -> EmailNotifier:
+        """Validate every option (NotifierConfigError lists each problem) and build."""
+        settings, templates = parse_options(options)
+        return cls(name, settings, templates)
+
+    def message(self, alert: Alert, now: datetime | None = None) -> EmailMessage:
+        """The email for `alert`, as it would be sent."""
+        s = self.settings
+        return build_message(
+            alert, sender=s.sender, to=s.to, subject_prefix=s.subject_prefix,
+            templates=self.templates, now=now,
+        )
+
+    def send(self, alert: Alert) -> None:
+        """Deliver `alert` or raise TransientError / PermanentError."""
+        try:
+            msg = self.message(alert)
+        except Exception as exc:  # a template or header failure will not cure itself
+            raise PermanentError(f"cannot build the email: {exc}") from exc
+        self._deliver(msg, alert.id)
+
+    def _context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if not self.settings.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _deliver(self, msg: EmailMessage, alert_id: str) -> None:
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        smtp: smtplib.SMTP | None = None
+        try:
+            if s.security == "tls":
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.security == "starttls":
+                smtp.starttls(context=self._context())
+            if s.username is not None and s.password is not None:
+                smtp.login(s.username, s.password)
+            refused = smtp.send_message(
+                msg, from_addr=s.sender[1], to_addrs=[address for _, address in s.to]
+            )
+        except smtplib.SMTPAuthenticationError as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise _reply_error(exc.smtp_code, _decode(exc.smtp_error)) from exc
+            raise PermanentError(
+                f"SMTP login as {s.username!r} refused by {where} ({exc.smtp_code} "
+                f"{_decode(exc.smtp_error)}): check username and password"
+            ) from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = {code for code, _ in exc.recipients.values()}
+            text = "; ".join(f"{a}: {c} {_decode(m)}" for a, (c, m) in exc.recipients.items())
+            error = _reply_error(max(codes), f"for every recipient: {text}")
+            raise error from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _reply_error(exc.smtp_code, _decode(exc.smtp_error)) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentError(f"{where}: {exc}; check security and port") from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise PermanentError(
+                f"TLS certificate of {where} could not be verified ({exc.verify_message}): "
+                "check the server's certificate, or set tls_verify = false"
+            ) from exc
+        except ssl.SSLError as exc:
+            raise PermanentError(
+                f"TLS with {where} failed ({exc.reason or exc}): check security and port "
+                '("tls" is usually port 465, "starttls" port 587)'
+            ) from exc
+        except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPException) as exc:
+            raise TransientError(f"SMTP with {where} failed: {exc}") from exc
+        except OSError as exc:
+            raise TransientError(f"cannot connect to SMTP server {where}: {exc}") from exc
+        finally:
+            if smtp is not None:
+                _quit(smtp)
+        if refused:
+            # Others got it: retrying would send it to them twice.
+            log.warning("alert %s: %s refused some recipients: %s", alert_id, where, refused)
+
+    def close(self) -> None:
+        """Nothing to release: each alert uses its own connection."""
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye if the connection still works; the outcome is already decided."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
