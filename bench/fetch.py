@@ -25,9 +25,9 @@ TARGET_MS = 1.0
 
 def feed_body(size: int = 60_000) -> bytes:
     """An RSS 2.0 document of about `size` bytes, French news items with accents and HTML."""
-    items = []
+    items: list[str] = []
     i = 0
-    while sum(map(len, items)) < size - 400:
+    while sum(len(item) for item in items) < size - 400:
         items.append(
             f"<item><title>L’OTAN et la République de Corée renforcent leur coopération n°{i}"
             f"</title><link>https://www.nato.int/cps/fr/natohq/news_{i}.htm</link>"

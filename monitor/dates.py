@@ -48,13 +48,15 @@ def to_utc(value: time.struct_time | str | None, default_tz: str) -> datetime | 
     """An aware UTC datetime for a feed date, or None when it cannot be read.
 
     A `struct_time` is taken as feedparser gives it: already UTC. A string is parsed; without a
-    zone it is read in `default_tz` (an IANA name such as "Europe/Brussels").
+    zone it is read in `default_tz`, an IANA name such as "Europe/Brussels" (ValueError if
+    unknown).
     """
+    zone(default_tz)
     if value is None:
         return None
     try:
         if isinstance(value, time.struct_time):
-            return datetime(*value[:6], tzinfo=UTC)
+            return _from_struct(value)
         moment = _parse(_COMMENT.sub("", value.strip()), default_tz)
         return None if moment is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):
@@ -81,5 +83,10 @@ def _parse(text: str, default_tz: str) -> datetime | None:
         if minutes is None:  # no zone, or an abbreviation we cannot trust
             return wall.replace(tzinfo=zone(default_tz))
         return wall.replace(tzinfo=timezone(timedelta(minutes=minutes)))
-    parsed = _feedparser_parse_date(text)
-    return None if parsed is None else datetime(*parsed[:6], tzinfo=UTC)
+    parsed: time.struct_time | None = _feedparser_parse_date(text)
+    return None if parsed is None else _from_struct(parsed)
+
+
+def _from_struct(value: time.struct_time) -> datetime:
+    return datetime(value.tm_year, value.tm_mon, value.tm_mday, value.tm_hour, value.tm_min,
+                    min(value.tm_sec, 59), tzinfo=UTC)

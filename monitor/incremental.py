@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import feedparser
@@ -81,7 +82,7 @@ def split(data: bytes) -> Split | None:
             start, name = token.start(), token.group(3)
     if start >= 0 or not bounds:
         return None
-    for (_, end), (next_start, _) in zip(bounds, bounds[1:]):
+    for (_, end), (next_start, _) in pairwise(bounds):
         if data[end:next_start].strip():
             return None
     return Split(header=data[:bounds[0][0]],

@@ -161,23 +161,26 @@ def _scan(automaton: Any, text: str) -> set[int]:
     return found
 
 
+def _index(watches: Sequence[_Watch], kind: str) -> dict[int, tuple[int, ...]]:
+    """For each term id of `kind`, the positions of the watches it triggers."""
+    by_id: dict[int, list[int]] = {}
+    for position, watch in enumerate(watches):
+        for _, term_id in getattr(watch, kind):
+            by_id.setdefault(term_id, []).append(position)
+    return {term_id: tuple(positions) for term_id, positions in by_id.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class _Watch:
-    """One watch compiled: each term as configured, with its id in its automaton."""
+    """One watch compiled: its any-of terms as configured with their ids, its gates as ids."""
 
     name: str
     keywords: tuple[tuple[str, int], ...]
+    regex: tuple[tuple[str, int], ...]
+    exact: tuple[tuple[str, int], ...]
     all: tuple[str, ...]
-    regex: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...]  # + needles
-    exact: tuple[tuple[str, int, tuple[str, ...]], ...]  # + its words, as needles
-    keyword_ids: frozenset[int]
     all_ids: frozenset[int]
     exclude_ids: frozenset[int]
-
-    @property
-    def open(self) -> bool:
-        """No keyword, regex nor exact term: every item passes the any-of test."""
-        return not (self.keywords or self.regex or self.exact)
 
 
 class Matcher:
@@ -187,35 +190,28 @@ class Matcher:
         problems = [f"watch {w.name!r}: {p}" for w in watches for p in watch_problems(w)]
         if problems:
             raise ValueError("\n".join(problems))
-        folded, exact = _Terms(), _Terms()
-        compiled = []
-        for w in watches:
-            keywords = tuple((t, folded.add(fold(t))) for t in w.keywords)
-            compiled.append(_Watch(
-                w.name, keywords, tuple(w.all),
-                tuple((p, re.compile(p), _regex_needles(p)) for p in w.regex),
-                tuple((t, exact.add(_exact_form(t)), tuple(_exact_form(t).split()))
-                      for t in w.exact),
-                frozenset(t for _, t in keywords), frozenset(folded.add(fold(t)) for t in w.all),
-                frozenset(folded.add(fold(t)) for t in w.exclude)))
-        self._watches = tuple(compiled)
+        folded, patterns, exact = _Terms(), _Terms(), _Terms()
+        self._watches = tuple(_Watch(
+            w.name, tuple((t, folded.add(fold(t))) for t in w.keywords),
+            tuple((p, patterns.add(p)) for p in w.regex),
+            tuple((t, exact.add(_exact_form(t))) for t in w.exact),
+            tuple(w.all), frozenset(folded.add(fold(t)) for t in w.all),
+            frozenset(folded.add(fold(t)) for t in w.exclude)) for w in watches)
         self._folded, self._exact = folded.automaton(), exact.automaton()
-        by_term: dict[int, list[int]] = {}
-        for index, watch in enumerate(self._watches):
-            for _, term_id in watch.keywords:
-                by_term.setdefault(term_id, []).append(index)
-        self._by_keyword = {term_id: tuple(indexes) for term_id, indexes in by_term.items()}
-        # Evaluated on every item: their regexes, exact terms or emptiness may match it.
-        self._always = frozenset(i for i, w in enumerate(self._watches)
-                                 if w.open or w.regex or w.exact)
+        self._regexes = tuple((re.compile(p), _regex_needles(p)) for p in patterns.ids)
+        self._exact_words = tuple(tuple(term.split()) for term in exact.ids)
+        self._by = {kind: _index(self._watches, kind) for kind in ("keywords", "regex", "exact")}
+        # With no keyword, regex nor exact term, a watch passes the any-of test on every item.
+        self._open = frozenset(i for i, w in enumerate(self._watches)
+                               if not (w.keywords or w.regex or w.exact))
 
     def match(self, title: str, summary: str, content: str, *,
               only: Collection[str] | None = None) -> dict[str, tuple[str, ...]]:
         """Watches matching the item, in config order, each with its terms as configured.
 
         Terms are listed keywords first, then `all`, regex patterns and `exact` terms, in
-        config order without repeats; a watch with none of keywords, regex and exact (nor
-        `all`) lists none. `only` restricts the answer to the watches of those names.
+        config order without repeats; a watch with no keyword, regex or exact term lists its
+        `all` terms only. `only` restricts the answer to the watches of those names.
         """
         allowed = None if only is None else set(only)
         if allowed is not None and not allowed:
@@ -226,57 +222,39 @@ class Matcher:
         if len(fields) != 3:  # a NUL in the text itself: fold field by field
             fields = [fold(title), fold(summary), fold(content)]
             folded = _FIELDS.join(fields)
-        found = _scan(self._folded, f"\n{folded}\n")
-        candidates = set(self._always)
-        for term_id in found:
-            candidates.update(self._by_keyword.get(term_id, ()))
-        view: _ExactView | None = None
+        hits = {"keywords": _scan(self._folded, f"\n{folded}\n"),
+                # Regexes see one field at a time, so that "^" and "$" mean something; most
+                # items lack the literal part that every match needs, and skip the regex.
+                "regex": {i for i, (rx, needles) in enumerate(self._regexes)
+                          if (not needles or any(map(folded.__contains__, needles)))
+                          and any(map(rx.search, fields))},
+                "exact": self._exact_hits(raw) if self._exact is not None else set()}
+        candidates = set(self._open)
+        for kind, found in hits.items():
+            for term_id in found:
+                candidates.update(self._by[kind].get(term_id, ()))
+        words = hits["keywords"]
         result: dict[str, tuple[str, ...]] = {}
-        for index in sorted(candidates):
-            watch = self._watches[index]
+        for position in sorted(candidates):
+            watch = self._watches[position]
             if allowed is not None and watch.name not in allowed \
-                    or not found.isdisjoint(watch.exclude_ids) or not watch.all_ids <= found:
+                    or not words.isdisjoint(watch.exclude_ids) or not watch.all_ids <= words:
                 continue
-            keywords = [term for term, t in watch.keywords if t in found] \
-                if not found.isdisjoint(watch.keyword_ids) else []
-            # Regexes see one field at a time, so that "^" and "$" mean something; most items
-            # lack the literal part every match needs, and skip the regex.
-            patterns = [p for p, rx, needles in watch.regex
-                        if _has_any(folded, needles) and any(map(rx.search, fields))]
-            exacts: list[str] = []
-            if watch.exact:
-                view = view or _ExactView(self._exact, raw)
-                exacts = [term for term, t, words in watch.exact if view.has(t, words)]
-            if keywords or patterns or exacts or watch.open:
-                result[watch.name] = tuple(dict.fromkeys(
-                    [*keywords, *watch.all, *patterns, *exacts]))
+            result[watch.name] = tuple(dict.fromkeys([
+                *(term for term, i in watch.keywords if i in words), *watch.all,
+                *(term for term, i in watch.regex if i in hits["regex"]),
+                *(term for term, i in watch.exact if i in hits["exact"])]))
         return result
 
-
-
-def _has_any(text: str, needles: tuple[str, ...]) -> bool:
-    """Whether `text` holds one of `needles`, or `needles` is empty (nothing is known)."""
-    return not needles or any(map(text.__contains__, needles))
-
-
-class _ExactView:
-    """One item's text as `exact` terms see it, normalised only if a term's words are there."""
-
-    def __init__(self, automaton: Any, raw: str) -> None:
-        self._automaton = automaton
-        self._nfc = unicodedata.normalize("NFC", raw)
+    def _exact_hits(self, raw: str) -> set[int]:
+        """Ids of the `exact` terms in the item's text `raw`, as whole words."""
+        nfc = unicodedata.normalize("NFC", raw)
         # Without invisibles or cedilla letters, each word of a term occurs as such in the NFC
-        # text wherever the term occurs in its exact form: most items need no normalising.
-        self._plain = not _JOINS_WORDS.search(self._nfc)
-        self._found: set[int] | None = None
-
-    def has(self, term_id: int, words: tuple[str, ...]) -> bool:
-        """Whether the exact term numbered `term_id`, made of `words`, occurs as whole words."""
-        if self._plain and not all(map(self._nfc.__contains__, words)):
-            return False
-        if self._found is None:
-            self._found = _scan(self._automaton, f"\n{_exact_form(self._nfc)}\n")
-        return term_id in self._found
+        # text wherever the term occurs: most items are ruled out without normalising them.
+        if (nfc.isascii() or not _JOINS_WORDS.search(nfc)) and not any(
+                all(map(nfc.__contains__, words)) for words in self._exact_words):
+            return set()
+        return _scan(self._exact, f"\n{_exact_form(nfc)}\n")
 
 
 def describe_match(previous: Mapping[str, tuple[str, ...]],

@@ -78,6 +78,8 @@ def _zone(name: str) -> tzinfo:
 
 
 def _is_article_text(block: pagetext.Block) -> bool:
+    if len(block.text) > pagedates.DATELINE_MAX:  # date lines, counters, "Lire aussi" are short
+        return True
     simple = pagedates.simplify(block.text)
     return (any(ch.isalnum() for ch in simple) and not _COUNTER.fullmatch(simple)
             and not _READ_ALSO.fullmatch(simple)
@@ -133,7 +135,7 @@ def extract_page(html: bytes | str, *, url: str, timezone: str = "UTC") -> PageS
 
     time_published, time_modified = pagedates.time_dates(area, tz)
     modified, source = _first(
-        
+        (visible(True), "visible"),
         (structured.get("meta:modified"), "article:modified_time"),
         (structured.get("json-ld:modified"), "json-ld"),
         (time_modified, "time"))

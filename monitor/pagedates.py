@@ -111,8 +111,8 @@ def visible_date(line: str, tz: tzinfo, *, modified: bool) -> datetime | None:
     With `modified=False`, a date line's first unlabelled date counts too ("14 May. 2024 - |
     Mis à jour le: …"): news sites print the publication date bare, the update labelled.
     """
-    text = simplify(line)
-    if len(text) > DATELINE_MAX:
+    text = simplify(line) if len(line) <= DATELINE_MAX else ""
+    if not text:
         return None
     dates = list(_dates(text))
     for found in _labelled(text, _MODIFIED_LABEL if modified else _PUBLISHED_LABEL):
@@ -134,8 +134,8 @@ def is_dateline(line: str, untimed: str | None = None) -> bool:
     `<time>` elements whose other text (`untimed`) is labels and punctuation or has a label
     ("Press office · updated <time>2 hours ago</time>").
     """
-    text = simplify(line)
-    if len(text) > DATELINE_MAX:
+    text = simplify(line) if len(line) <= DATELINE_MAX else ""
+    if not text:
         return False
     if untimed is not None and untimed != line:
         bare = simplify(untimed)

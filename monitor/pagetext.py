@@ -94,8 +94,10 @@ def _is_chrome(element: HtmlElement) -> bool:
 
 def _link_heavy(element: HtmlElement) -> bool:
     """A list of links with little else: menus, "More news", share bars."""
+    if element.tag not in ("ul", "ol", "div", "section", "table", "dl", "p"):
+        return False
     links = element.findall(".//a")
-    if len(links) < 2 or element.tag not in ("ul", "ol", "div", "section", "table", "dl", "p"):
+    if len(links) < 2:
         return False
     text = len("".join(element.text_content().split()))
     linked = sum(len("".join(a.text_content().split())) for a in links)
@@ -104,12 +106,16 @@ def _link_heavy(element: HtmlElement) -> bool:
 
 def remove_chrome(body: HtmlElement) -> None:
     """Drop site chrome in place; never an element holding the article's h1 or body."""
-    for element in list(body.iter(etree.Element)):
-        if element.getparent() is None or element is body:
+    pending = list(body)
+    while pending:
+        element = pending.pop()
+        if not isinstance(element.tag, str):
             continue
         if (_is_chrome(element) or _link_heavy(element)) and \
                 not element.xpath(f"descendant-or-self::*[{_KEEP}]"):
             element.drop_tree()
+        else:
+            pending.extend(element)
 
 
 def _densest(body: HtmlElement) -> HtmlElement:

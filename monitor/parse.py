@@ -20,8 +20,13 @@ from monitor.dates import to_utc, zone
 from monitor.errors import NotAFeedError
 from monitor.feedbytes import entry_dates, html_page_title, last_entry_unfinished, prepare
 from monitor.identity import Candidate, assign_keys, candidate
-from monitor.normalize import (normalize_link, reduce_html, reduce_text, reduce_title,
-                               safe_display_link)
+from monitor.normalize import (
+    normalize_link,
+    reduce_html,
+    reduce_text,
+    reduce_title,
+    safe_display_link,
+)
 from monitor.records import Entry, ParsedFeed
 
 __all__ = ["Document", "Row", "parse_feed", "read_document"]

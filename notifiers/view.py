@@ -96,7 +96,8 @@ def _rows(alert: Alert) -> list[Row | None]:
     feed_text = one_line(feed.name)
     if one_line(feed.title) and one_line(feed.title) != feed_text:
         feed_text = f"{one_line(feed.title)} ({feed_text})"
-    rows: list[Row | None] = [_row("feed", feed_text, lang)]
+    # A test alert is about no feed (the dispatcher fills in a placeholder).
+    rows: list[Row | None] = [] if alert.type == "test" else [_row("feed", feed_text, lang)]
     if alert.watches:
         rows.append(_row("watches", ", ".join(one_line(w) for w in alert.watches), lang))
     if alert.matched:
@@ -149,11 +150,8 @@ def build_view(alert: Alert) -> AlertView:
     item = alert.item
     title = item_title(alert) if item is not None else one_line(alert.feed.name)
     summary = cap(clean_block(item.summary), SUMMARY_LIMIT) if item is not None else ""
-    feed_word = label("feed", lang).lower()
-    footer = (
-        f"veille · {feed_word} {one_line(alert.feed.name)} · "
-        f"{label('alert_id', lang)} {one_line(alert.id)}"
-    )
+    feed = "" if alert.type == "test" else f" · {label('feed', lang).lower()} {alert.feed.name}"
+    footer = one_line(f"veille{feed} · {label('alert_id', lang)} {alert.id}")
     colon = label("colon", lang)
     return AlertView(
         alert=alert,

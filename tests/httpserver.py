@@ -167,11 +167,11 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, route: Route, headers: Mapping[str, str]) -> None:
             if route.delay and server._closing.wait(route.delay):
+                self.close_connection = True
                 return
-            if _not_modified(route, headers):
+            status, body, extra = route.status, route.body, dict(route.headers)
+            if 200 <= status < 300 and _not_modified(route, headers):
                 status, body, extra = 304, b"", {}
-            else:
-                status, body, extra = route.status, route.body, dict(route.headers)
             if isinstance(body, str):
                 body = body.encode()
             if route.gzip and isinstance(body, bytes) and status != 304 \

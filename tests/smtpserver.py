@@ -1,4 +1,5 @@
-"""A real SMTP server on 127.0.0.1 for tests (aiosmtpd), with optional STARTTLS, TLS and AUTH.
+"""A real SMTP server on 127.0.0.1 for tests (aiosmtpd), with optional STARTTLS, TLS and AUTH,
+and helpers to point veille's email notifier at it.
 
     with SMTPServer(tls="starttls", cert=self_signed(tmp_path)) as server:
         ... send to ("127.0.0.1", server.port) ...
@@ -12,6 +13,7 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
+import socket
 import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -25,6 +27,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from notifiers.base import Alert
+from notifiers.email import EmailNotifier
 
 
 @dataclass(frozen=True)
@@ -178,3 +183,28 @@ class SMTPServer:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+def notifier(port: int, **options: Any) -> EmailNotifier:
+    """An email notifier for 127.0.0.1:`port` (plain SMTP unless `options` say otherwise)."""
+    base: dict[str, Any] = {
+        "host": "127.0.0.1", "port": port, "security": "none",
+        "from": "veille <veille@veille.example.org>", "to": ["Analystes <analysts@example.org>"],
+    }
+    return EmailNotifier.from_options("analysts", base | options)
+
+
+def sent(server: SMTPServer, *alerts: Alert, **options: Any) -> list[Received]:
+    """Send `alerts` through a notifier built with `options`; what `server` received."""
+    mailer = notifier(server.port, **options)
+    for alert in alerts:
+        mailer.send(alert)
+    return server.messages
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for "server down")."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 from dataclasses import replace
 from typing import cast
 
@@ -10,7 +12,7 @@ import pytest
 from sample_alerts import ITEM, TITLE, changed_alert, feed_alert, new_alert, probe_alert
 
 from notifiers import registry
-from notifiers.base import Alert, NotifierConfigError
+from notifiers.base import Alert, NotifierConfigError, TransientError
 from notifiers.console import ConsoleNotifier
 
 
@@ -66,6 +68,13 @@ class TestBlock:
         assert "\x1b" not in out and "\u2028" not in out and "\r" not in out
         assert "New: Alerte FAKE: line[2J end" in out.splitlines()
         assert "javascript:x() (not a web link, not opened)" in out
+
+    def test_closed_stream_is_a_transient_failure(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        closed = io.StringIO()
+        closed.close()
+        monkeypatch.setattr(sys, "stdout", closed)
+        with pytest.raises(TransientError, match="stdout"):
+            ConsoleNotifier.from_options("screen", {}).send(new_alert())
 
     def test_stderr(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert f"New: {TITLE}" in printed(capsys, new_alert(), stream="stderr")

@@ -127,7 +127,8 @@ class TestJsonBody:
         }
         assert "République".encode() in request.body  # UTF-8, not \u escapes
 
-    def test_feed_failing_has_error_in_place_of_item(self, server: WebhookServer, make: Make) -> None:
+    def test_feed_failing_has_error_in_place_of_item(self, server: WebhookServer,
+                                                     make: Make) -> None:
         alert = Alert(id="f1", type="feed.failing", occurred_at=ALERT.occurred_at,
                       feed=ALERT.feed, match="", error="HTTP 503 Service Unavailable")
         make().send(alert)
@@ -137,7 +138,7 @@ class TestJsonBody:
 
     @pytest.mark.parametrize("fmt", ["slack", "discord", "teams", "mattermost"])
     def test_chat_formats_post_the_service_payload(self, server: WebhookServer, make: Make,
-                                                    fmt: str) -> None:
+                                                   fmt: str) -> None:
         make(format=fmt).send(ALERT)
         assert server.requests[0].json == formats.render(fmt, ALERT)
 
@@ -152,7 +153,8 @@ class TestSignedRequests:
         assert Webhook(secret).verify(request.body, request.headers) == request.json
         assert request.headers["webhook-id"] == ALERT.id == request.json["id"]
 
-    def test_id_stable_and_timestamp_fresh_across_retries(self, server: WebhookServer, make: Make) -> None:
+    def test_id_stable_and_timestamp_fresh_across_retries(self, server: WebhookServer,
+                                                          make: Make) -> None:
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         clock = iter([NOW, NOW + 90])
         notifier = make(secret=secret, clock=lambda: next(clock))
@@ -220,7 +222,8 @@ class TestOutcomes:
         assert caught.value.retry_after == 120
 
     @pytest.mark.parametrize("value", ["86400", formatdate(NOW + 7 * 86400, usegmt=True)])
-    def test_retry_after_capped_at_an_hour(self, server: WebhookServer, make: Make, value: str) -> None:
+    def test_retry_after_capped_at_an_hour(self, server: WebhookServer, make: Make,
+                                           value: str) -> None:
         server.queue(Reply(429, {"Retry-After": value}))
         with pytest.raises(TransientError) as caught:
             make(clock=lambda: NOW).send(ALERT)
