@@ -25,7 +25,7 @@ _CEDILLAS = {"Ş": "Ș", "ş": "ș", "Ţ": "Ț", "ţ": "ț"}
 _EXACT_TABLE = {**dict.fromkeys(INVISIBLE, ""), **dict.fromkeys(DASHES + APOSTROPHES, " "),
                 **_CEDILLAS}
 _NON_ASCII = re.compile("[^\x00-\x7f]")
-_JOINS_WORDS = re.compile(f"[{INVISIBLE}{''.join(_CEDILLAS)}]")
+_JOINS_WORDS = tuple(INVISIBLE + "".join(_CEDILLAS))
 _PARSER: Any = importlib.import_module("re._parser")  # sre's own parse tree; private, optional
 _FIELDS = "\x00"  # joins title, summary and content: kept by both foldings, never in a term
 
@@ -57,51 +57,47 @@ def _exact_form(text: str) -> str:
     return " ".join(text.replace("-", " ").replace("'", " ").replace("`", " ").split())
 
 
+def _parse(pattern: str) -> Any:
+    """sre's parse tree of a valid `pattern`, or None if that private API is not as expected."""
+    try:  # re._parser is private: without it, regexes simply run on every item
+        return _PARSER.parse(pattern) if isinstance(_PARSER.parse(pattern).state.flags, int) \
+            else None
+    except Exception:
+        return None
+
+
 def _needles(tree: Any) -> set[str]:
-    """Strings one of which every match of the parsed regex `tree` contains (empty: unknown)."""
-    best: set[str] = set()
+    """Strings one of which every match of the parse `tree` contains (empty: not known).
+
+    Sound, not complete: a run of literals, or the needles of a group, of a repeat done at
+    least once, or of every branch of an alternation, never under IGNORECASE.
+    """
+    if tree is None or tree.state.flags & re.IGNORECASE:
+        return set()
+    options: list[set[str]] = []
     run: list[str] = []
     for op, arg in [*tree, ("END", None)]:
         if str(op) == "LITERAL":
             run.append(chr(arg))
             continue
-        found = {"".join(run)} if run else set()
+        options.append({"".join(run)} if run else set())
         run = []
         if str(op) == "SUBPATTERN" and not arg[1] & re.IGNORECASE:
-            found = found or _needles(arg[3])
+            options.append(_needles(arg[3]))
         elif str(op) in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
-            found = found or _needles(arg[2])
+            options.append(_needles(arg[2]))
         elif str(op) == "BRANCH":
             branches = [_needles(branch) for branch in arg[1]]
-            found = found or (set().union(*branches) if all(branches) else set())
-        if found and (not best or min(map(len, found)) > min(map(len, best))):
-            best = found
-    return best
-
-
-def _parse(pattern: str) -> Any:
-    """sre's parse tree of a valid `pattern`, or None if that private API is not as expected."""
-    try:
-        tree = _PARSER.parse(pattern)
-        return tree if isinstance(tree.state.flags, int) else None
-    except Exception:  # re._parser is private: without it, regexes simply run on every item
-        return None
+            options.append(set().union(*branches) if all(branches) else set())
+    return max((o for o in options if o), key=lambda o: min(map(len, o)), default=set())
 
 
 def _literals(node: Any) -> set[str]:
-    """Every character that the parse tree `node` must match literally."""
+    """Every character that the parse tree `node` matches literally somewhere."""
     if isinstance(node, tuple) and len(node) == 2 and str(node[0]) == "LITERAL":
         return {chr(node[1])}
     items = node.data if hasattr(node, "data") else node if isinstance(node, list | tuple) else ()
     return set().union(*map(_literals, items))
-
-
-def _regex_needles(pattern: str) -> tuple[str, ...]:
-    """Strings one of which every match of `pattern` contains; () when that is not known."""
-    tree = _parse(pattern)
-    if tree is None or tree.state.flags & re.IGNORECASE:
-        return ()
-    return tuple(sorted(_needles(tree)))
 
 
 def watch_problems(watch: WatchSpec) -> list[str]:
@@ -138,11 +134,13 @@ class _Terms:
         return self.ids.setdefault(term, len(self.ids))
 
     def automaton(self) -> Any:
+        if not self.ids:
+            return None
         automaton = ahocorasick.Automaton()
         for term, term_id in self.ids.items():
             automaton.add_word(term, (term_id, len(term)))
         automaton.make_automaton()
-        return automaton if self.ids else None
+        return automaton
 
 
 def _scan(automaton: Any, text: str) -> set[int]:
@@ -159,15 +157,6 @@ def _scan(automaton: Any, text: str) -> set[int]:
         if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
             found.add(term_id)
     return found
-
-
-def _index(watches: Sequence[_Watch], kind: str) -> dict[int, tuple[int, ...]]:
-    """For each term id of `kind`, the positions of the watches it triggers."""
-    by_id: dict[int, list[int]] = {}
-    for position, watch in enumerate(watches):
-        for _, term_id in getattr(watch, kind):
-            by_id.setdefault(term_id, []).append(position)
-    return {term_id: tuple(positions) for term_id, positions in by_id.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +187,14 @@ class Matcher:
             tuple(w.all), frozenset(folded.add(fold(t)) for t in w.all),
             frozenset(folded.add(fold(t)) for t in w.exclude)) for w in watches)
         self._folded, self._exact = folded.automaton(), exact.automaton()
-        self._regexes = tuple((re.compile(p), _regex_needles(p)) for p in patterns.ids)
+        self._regexes = tuple((re.compile(p), tuple(_needles(_parse(p)))) for p in patterns.ids)
         self._exact_words = tuple(tuple(term.split()) for term in exact.ids)
-        self._by = {kind: _index(self._watches, kind) for kind in ("keywords", "regex", "exact")}
+        # For each kind of any-of term, and each term id, the positions of the watches it wakes.
+        self._by: dict[str, dict[int, list[int]]] = {"keywords": {}, "regex": {}, "exact": {}}
+        for position, watch in enumerate(self._watches):
+            for kind, by_id in self._by.items():
+                for _, term_id in getattr(watch, kind):
+                    by_id.setdefault(term_id, []).append(position)
         # With no keyword, regex nor exact term, a watch passes the any-of test on every item.
         self._open = frozenset(i for i, w in enumerate(self._watches)
                                if not (w.keywords or w.regex or w.exact))
@@ -251,7 +245,7 @@ class Matcher:
         nfc = unicodedata.normalize("NFC", raw)
         # Without invisibles or cedilla letters, each word of a term occurs as such in the NFC
         # text wherever the term occurs: most items are ruled out without normalising them.
-        if (nfc.isascii() or not _JOINS_WORDS.search(nfc)) and not any(
+        if not any(map(nfc.__contains__, _JOINS_WORDS)) and not any(
                 all(map(nfc.__contains__, words)) for words in self._exact_words):
             return set()
         return _scan(self._exact, f"\n{_exact_form(nfc)}\n")
@@ -269,13 +263,6 @@ def describe_match(previous: Mapping[str, tuple[str, ...]],
     """
     if not previous and not current:
         raise ValueError("no watch matches either version: there is nothing to alert")
-    if any(name not in previous for name in current):
-        status: MatchStatus = "added"
-    elif current:
-        status = "kept"
-    else:
-        status = "removed"
-    report = dict(current)
-    for name, terms in previous.items():
-        report.setdefault(name, terms)
-    return status, report
+    status: MatchStatus = "added" if any(name not in previous for name in current) \
+        else "kept" if current else "removed"
+    return status, {**previous, **current}

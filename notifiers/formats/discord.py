@@ -70,6 +70,8 @@ def render(alert: Alert) -> dict[str, Any]:
             break
         value = f"{head_b}{clip(c.before, side, escape)}{head_a}{clip(c.after, side, escape)}"
         fields.append({"name": name, "value": value, "inline": False})
+    while _size(embed) > EMBED_TOTAL_MAX - 20 and len(fields) > 1:
+        fields.pop()  # never reached with veille's alerts; a last guard for the 6000 total
     if v.text:
         embed["description"] = clip(
             v.text, min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - _size(embed)), escape
