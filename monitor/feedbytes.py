@@ -38,6 +38,7 @@ class Prepared:
     data: bytes
     warnings: tuple[str, ...]
     doctype: bool  # a DOCTYPE was present (and its internal subset removed)
+    added_lines: int = 0  # lines `data` has above the body's own (for error line numbers)
 
 
 def prepare(body: bytes, headers: Mapping[str, str]) -> Prepared:
@@ -47,7 +48,7 @@ def prepare(body: bytes, headers: Mapping[str, str]) -> Prepared:
     if dropped:
         warnings.append("The feed declares XML entities that veille does not expand "
                         f"({', '.join(sorted(dropped)[:5])}); they were left out.")
-    return Prepared(data, tuple(warnings), doctype)
+    return Prepared(data, tuple(warnings), doctype, data.count(b"\n") - body.count(b"\n"))
 
 
 def _canonical(name: str | None) -> str | None:

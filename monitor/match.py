@@ -57,32 +57,21 @@ def _exact_form(text: str) -> str:
     return " ".join(text.replace("-", " ").replace("'", " ").replace("`", " ").split())
 
 
-def _parse(pattern: str) -> Any:
-    """sre's parse tree of a valid `pattern`, or None if that private API is not as expected."""
-    try:  # re._parser is private: without it, regexes simply run on every item
-        return _PARSER.parse(pattern) if isinstance(_PARSER.parse(pattern).state.flags, int) \
-            else None
-    except Exception:
-        return None
-
-
 def _needles(tree: Any) -> set[str]:
-    """Strings one of which every match of the parse `tree` contains (empty: not known).
+    """Strings, lower-case, one of which every match of the parse `tree` holds (empty: unknown).
 
-    Sound, not complete: a run of literals, or the needles of a group, of a repeat done at
-    least once, or of every branch of an alternation, never under IGNORECASE.
-    """
-    if tree is None or tree.state.flags & re.IGNORECASE:
-        return set()
+    A run of ASCII literals, or the needles of a group, of a repeat done at least once, or of
+    every branch. ASCII only: under IGNORECASE an ASCII letter also matches "ı", "İ", "ſ", "K"
+    (Kelvin), which folded text never holds, and nothing else."""
     options: list[set[str]] = []
     run: list[str] = []
     for op, arg in [*tree, ("END", None)]:
-        if str(op) == "LITERAL":
-            run.append(chr(arg))
+        if str(op) == "LITERAL" and arg < 128:
+            run.append(chr(arg).lower())
             continue
         options.append({"".join(run)} if run else set())
         run = []
-        if str(op) == "SUBPATTERN" and not arg[1] & re.IGNORECASE:
+        if str(op) == "SUBPATTERN":
             options.append(_needles(arg[3]))
         elif str(op) in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
             options.append(_needles(arg[2]))
@@ -92,12 +81,12 @@ def _needles(tree: Any) -> set[str]:
     return max((o for o in options if o), key=lambda o: min(map(len, o)), default=set())
 
 
-def _literals(node: Any) -> set[str]:
-    """Every character that the parse tree `node` matches literally somewhere."""
-    if isinstance(node, tuple) and len(node) == 2 and str(node[0]) == "LITERAL":
-        return {chr(node[1])}
-    items = node.data if hasattr(node, "data") else node if isinstance(node, list | tuple) else ()
-    return set().union(*map(_literals, items))
+def _regex_needles(pattern: str) -> tuple[str, ...]:
+    """`_needles` of `pattern`, or () where sre's private parser is not as expected."""
+    try:  # without needles, the regex simply runs on every item
+        return tuple(_needles(_PARSER.parse(pattern)))
+    except Exception:
+        return ()
 
 
 def watch_problems(watch: WatchSpec) -> list[str]:
@@ -113,34 +102,28 @@ def watch_problems(watch: WatchSpec) -> list[str]:
         except re.error as error:
             problems.append(f"regex[{i}]: {pattern!r} is not a valid regex: {error}")
             continue
-        tree = _parse(pattern)
-        nocase = tree is not None and tree.state.flags & re.IGNORECASE
-        unseen = sorted(c for c in _literals(tree) if c != " "
-                        and fold(c) not in (c, c.lower() if nocase else c))
+        # Escapes are ASCII: any other character is one the regex looks for in folded text.
+        unseen = sorted({c for c in pattern if not c.isascii() and fold(c) != c.lower()})
         if unseen:
-            problems.append(f"regex[{i}]: {pattern!r} runs on folded text, where "
-                            f"{' '.join(map(repr, unseen))} never occur: write it lower-case "
-                            "and unaccented, with a space for a dash or an apostrophe")
+            problems.append(f"regex[{i}]: {pattern!r} runs on folded text, where {' '.join(unseen)}"
+                            " never occur: write it unaccented, a space for a dash or apostrophe")
     return problems
 
 
-class _Terms:
-    """Distinct normalised terms, numbered, and the automaton that finds them."""
+def _number(ids: dict[str, int], term: str) -> int:
+    """The id of `term` among the distinct terms `ids`, numbering it if it is new."""
+    return ids.setdefault(term, len(ids))
 
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
 
-    def add(self, term: str) -> int:
-        return self.ids.setdefault(term, len(self.ids))
-
-    def automaton(self) -> Any:
-        if not self.ids:
-            return None
-        automaton = ahocorasick.Automaton()
-        for term, term_id in self.ids.items():
-            automaton.add_word(term, (term_id, len(term)))
-        automaton.make_automaton()
-        return automaton
+def _automaton(ids: dict[str, int]) -> Any:
+    """An automaton finding every term of `ids`, with its id and length; None if none."""
+    if not ids:
+        return None
+    automaton = ahocorasick.Automaton()
+    for term, term_id in ids.items():
+        automaton.add_word(term, (term_id, len(term)))
+    automaton.make_automaton()
+    return automaton
 
 
 def _scan(automaton: Any, text: str) -> set[int]:
@@ -179,16 +162,16 @@ class Matcher:
         problems = [f"watch {w.name!r}: {p}" for w in watches for p in watch_problems(w)]
         if problems:
             raise ValueError("\n".join(problems))
-        folded, patterns, exact = _Terms(), _Terms(), _Terms()
+        folded, patterns, exact = dict[str, int](), dict[str, int](), dict[str, int]()
         self._watches = tuple(_Watch(
-            w.name, tuple((t, folded.add(fold(t))) for t in w.keywords),
-            tuple((p, patterns.add(p)) for p in w.regex),
-            tuple((t, exact.add(_exact_form(t))) for t in w.exact),
-            tuple(w.all), frozenset(folded.add(fold(t)) for t in w.all),
-            frozenset(folded.add(fold(t)) for t in w.exclude)) for w in watches)
-        self._folded, self._exact = folded.automaton(), exact.automaton()
-        self._regexes = tuple((re.compile(p), tuple(_needles(_parse(p)))) for p in patterns.ids)
-        self._exact_words = tuple(tuple(term.split()) for term in exact.ids)
+            w.name, tuple((t, _number(folded, fold(t))) for t in w.keywords),
+            tuple((p, _number(patterns, p)) for p in w.regex),
+            tuple((t, _number(exact, _exact_form(t))) for t in w.exact),
+            tuple(w.all), frozenset(_number(folded, fold(t)) for t in w.all),
+            frozenset(_number(folded, fold(t)) for t in w.exclude)) for w in watches)
+        self._folded, self._exact = _automaton(folded), _automaton(exact)
+        self._regexes = tuple((re.compile(p, re.IGNORECASE), _regex_needles(p)) for p in patterns)
+        self._exact_words = tuple(tuple(term.split()) for term in exact)
         # For each kind of any-of term, and each term id, the positions of the watches it wakes.
         self._by: dict[str, dict[int, list[int]]] = {"keywords": {}, "regex": {}, "exact": {}}
         for position, watch in enumerate(self._watches):
@@ -243,8 +226,7 @@ class Matcher:
     def _exact_hits(self, raw: str) -> set[int]:
         """Ids of the `exact` terms in the item's text `raw`, as whole words."""
         nfc = unicodedata.normalize("NFC", raw)
-        # Without invisibles or cedilla letters, each word of a term occurs as such in the NFC
-        # text wherever the term occurs: most items are ruled out without normalising them.
+        # Without invisibles or cedilla letters, a term's words occur as such in the NFC text.
         if not any(map(nfc.__contains__, _JOINS_WORDS)) and not any(
                 all(map(nfc.__contains__, words)) for words in self._exact_words):
             return set()

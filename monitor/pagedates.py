@@ -205,8 +205,8 @@ def _article_node(doc: HtmlElement, url: str) -> dict[str, object]:
     for node in articles:
         main = node.get("mainEntityOfPage")
         main = main.get("@id") if isinstance(main, dict) else main
-        if any(isinstance(i, str) and i and _page_key(i) == _page_key(url)
-               for i in (node.get("url"), node.get("@id"), main)):
+        if url and any(isinstance(i, str) and _page_key(i) == _page_key(url)
+                       for i in (node.get("url"), node.get("@id"), main)):
             return node
     return (articles or pages or [{}])[0]
 

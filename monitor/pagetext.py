@@ -147,8 +147,10 @@ def article_area(body: HtmlElement) -> HtmlElement:
         if found:
             area = found[0]
             break
-    # Title and date line often sit just above the body: widen to the nearest block with an h1.
-    headed = area.xpath("ancestor-or-self::*[.//h1][not(self::body or self::html)][1]")
+    # Title and date line often sit just above the body: widen to the nearest block with an h1,
+    # but only a few levels up: sites that use h1 for their logo would widen to the whole page.
+    headed = area.xpath(
+        "ancestor-or-self::*[position() <= 4][.//h1][not(self::body or self::html)][1]")
     return headed[0] if headed else area
 
 

@@ -67,7 +67,7 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
     with no feed version and no entries; a damaged feed with entries comes with a `warning`.
     """
     zone(timezone)  # an unknown zone is the caller's error, not the feed's
-    if not body.strip():
+    if not body.removeprefix(b"\xef\xbb\xbf").strip():
         raise NotAFeedError("The server sent an empty response instead of a feed.")
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     prepared = prepare(body, headers)
@@ -78,7 +78,8 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
     base = urljoin(url, headers["content-location"]) if "content-location" in headers else url
 
     def read(data: bytes) -> Document:
-        return read_document(data, base=base, timezone=timezone)
+        return read_document(data, base=base, timezone=timezone,
+                             line_shift=prepared.added_lines)
 
     split = None if prepared.doctype or prepared.warnings else incremental.split(prepared.data)
     context = incremental.context(split, base=base, timezone=timezone) if split else ""
@@ -97,9 +98,9 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
         # A cut entry would read as a revision that deleted its end: wait for the whole one.
         cut = bool(rows) and last_entry_unfinished(prepared.data)
         rows = rows[:-1] if cut else rows
-        warnings.append(f"The feed is damaged ({document.problem}); veille read {len(rows)} "
-                        "entries from it" + (", leaving out the unfinished last one." if cut
-                                             else "."))
+        count = f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}"
+        warnings.append(f"The feed is damaged ({document.problem}); veille read {count} from "
+                        "it" + (", leaving out the unfinished last one." if cut else "."))
     keys = assign_keys([row.candidate for row in rows])
     cache = None
     if split and not warnings:
@@ -110,8 +111,9 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
         ttl_seconds=document.ttl_seconds, warning=" ".join(warnings) or None, cache=cache)
 
 
-def read_document(data: bytes, *, base: str, timezone: str) -> Document:
-    """Run feedparser on UTF-8 `data` and normalise what it found (keys not assigned)."""
+def read_document(data: bytes, *, base: str, timezone: str, line_shift: int = 0) -> Document:
+    """Run feedparser on UTF-8 `data` and normalise what it found (keys not assigned);
+    `line_shift` lines were added above the feed's own text (error messages cite its lines)."""
     parsed = feedparser.parse(
         io.BytesIO(data),  # bytes alone may be opened as a file name
         response_headers={"content-type": "application/xml; charset=utf-8",
@@ -131,7 +133,8 @@ def read_document(data: bytes, *, base: str, timezone: str) -> Document:
         link=safe_display_link(dict.get(feed, "link")),
         ttl_seconds=_ttl(dict.get(feed, "ttl")),
         rows=rows,
-        problem=_problem(parsed.get("bozo_exception")) if parsed.get("bozo") else None)
+        problem=(_problem(parsed.get("bozo_exception"), line_shift) if parsed.get("bozo")
+                 else None))
 
 
 def _row(raw: Any, published_raw: str | None, updated_raw: str | None, timezone: str) -> Row:
@@ -171,9 +174,9 @@ def _ttl(value: object) -> float | None:
     return minutes * 60.0 if 0 < minutes < 1e6 else None
 
 
-def _problem(error: object) -> str:
+def _problem(error: object, line_shift: int) -> str:
     line = getattr(error, "getLineNumber", None)
     message = getattr(error, "getMessage", None)
     if callable(line) and callable(message):
-        return f"line {line()}: {message()}"
+        return f"line {max(1, line() - line_shift)}: {message()}"
     return str(error) or type(error).__name__

@@ -155,9 +155,9 @@ def view(alert: Alert) -> AlertView:
         title=title,
         link=link,
         text=clean_block(text),
-        facts=tuple(_facts(alert)),
+        facts=() if alert.type == "test" else tuple(_facts(alert)),
         changes=changes,
-        footer=f"veille · {all_labels['detected']} {detected}",
+        footer=f"veille · {all_labels['detected'][:1].lower()}{all_labels['detected'][1:]} {detected}",
         labels=all_labels,
     )
 
@@ -168,7 +168,8 @@ def plain_text(v: AlertView) -> str:
     if v.text:
         parts.append(v.text)
     colon = v.labels["colon"]
-    parts.append("\n".join(f"{f.label}{colon} {f.value}" for f in v.facts))
+    if v.facts:
+        parts.append("\n".join(f"{f.label}{colon} {f.value}" for f in v.facts))
     for c in v.changes:
         parts.append(f"{c.label}\n{v.caption('before')} {c.before}\n{v.caption('after')} {c.after}")
     parts.append(v.footer)

@@ -334,3 +334,21 @@ class TestFingerprint:
         assert page_fingerprint(base) != page_fingerprint(replace(base, title="Autre titre"))
         assert page_fingerprint(base) != page_fingerprint(
             replace(base, paragraphs=("L’OTAN accueille le Japon.",)))
+
+
+class TestArticleArea:
+    """The article is found without semantic markup, and a logo h1 does not widen it."""
+
+    def test_logo_h1_and_h2_title(self) -> None:
+        body = "".join(f"<p>Paragraphe {i} de l’article sur la coopération avec la Corée.</p>"
+                       for i in range(4))
+        markup = ("<html><head><meta property='og:title' content='Coopération OTAN-Corée'></head>"
+                  "<body><div id='page'><div class='top'><h1><a href='/'>OTAN</a></h1>"
+                  "<p class='baseline'>L’actualité de l’Alliance, chaque jour, en français.</p>"
+                  "</div><div class='a'><div class='b'><div class='c'><div class='d'>"
+                  f"<h2>Coopération OTAN-Corée</h2>{body}</div></div></div></div></div>"
+                  "</body></html>")
+        got = page(markup)
+        assert got.title == "Coopération OTAN-Corée"  # og:title, which the h2 repeats
+        assert [p[:12] for p in got.paragraphs] == ["Paragraphe 0", "Paragraphe 1",
+                                                    "Paragraphe 2", "Paragraphe 3"]

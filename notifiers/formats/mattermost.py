@@ -46,7 +46,8 @@ def render(alert: Alert) -> dict[str, Any]:
     if v.text:
         parts.append(clip(v.text, min(SUMMARY_MAX, TEXT_MAX - used - 2), escape))
         used += units(parts[-1]) + 2
-    parts.append(facts)
+    if facts:
+        parts.append(facts)
     before, after = f"**{escape(v.caption('before'))}** ", f"**{escape(v.caption('after'))}** "
     for i, c in enumerate(v.changes):
         label = f"**{clip(c.label, 200, escape)}**"

@@ -66,7 +66,8 @@ def render(alert: Alert) -> dict[str, Any]:
     for fact in v.facts[:FIELDS_MAX]:
         label = f"*{escape(fact.label)}*\n"
         fields.append(_mrkdwn(label + clip(fact.value, FIELD_MAX - units(label), escape)))
-    blocks.append({"type": "section", "fields": fields})
+    if fields:  # Slack refuses a section whose `fields` is empty
+        blocks.append({"type": "section", "fields": fields})
     room = BLOCKS_MAX - len(blocks) - 2  # keep one block for "more" and one for the context
     for change in v.changes[:room]:
         blocks.append(_change_block(v, change.label, change.before, change.after))

@@ -40,10 +40,11 @@ def _card(v: AlertView, side: int) -> dict[str, Any]:
     ]
     if v.text:
         body.append(_text(clip(v.text, TEXT_MAX, escape)))
-    body.append({"type": "FactSet", "facts": [
-        {"title": clip(f.label, 100, escape), "value": clip(f.value, 500, escape)}
-        for f in v.facts
-    ]})
+    if v.facts:
+        body.append({"type": "FactSet", "facts": [
+            {"title": clip(f.label, 100, escape), "value": clip(f.value, 500, escape)}
+            for f in v.facts
+        ]})
     for c in v.changes:
         body.append({"type": "Container", "separator": True, "items": [
             _text(clip(c.label, 200, escape), weight="Bolder"),
