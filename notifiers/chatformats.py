@@ -148,6 +148,7 @@ def view(alert: Alert) -> AlertView:
         for c in alert.changes
     )
     detected = format_local(alert.occurred_at, alert.timezone, lang)
+    detected_word = label("detected", lang)
     all_labels = labels(lang) | {"open": _OPEN.get(lang, _OPEN["en"])}
     return AlertView(
         type=alert.type,
@@ -157,7 +158,7 @@ def view(alert: Alert) -> AlertView:
         text=clean_block(text),
         facts=() if alert.type == "test" else tuple(_facts(alert)),
         changes=changes,
-        footer=f"veille · {all_labels['detected'][:1].lower()}{all_labels['detected'][1:]} {detected}",
+        footer=f"veille · {detected_word[:1].lower()}{detected_word[1:]} {detected}",
         labels=all_labels,
     )
 
