@@ -22,13 +22,16 @@ __all__ = ["VersionFields", "cap_text", "changed_paragraphs", "diff", "iso_insta
 # Most telling first: a silent version carries the reason of its weightiest difference.
 _SILENT_ORDER = ("link-only", "truncation", "volatile", "cosmetic")
 
-_ELLIPSIS = r"(?:\[\s*(?:…|\.{3})\s*\]|\(\s*(?:…|\.{3})\s*\)|…|\.{3,})"
+# Trailing truncation markers, peeled one at a time from the end of a summary.
 # WordPress writes "Continue reading <title> →"; others "Lire la suite »", "[Read more]".
-_READ_ON = (r"[\[(]?\s*(?:lire\s+la\s+suite|read\s+more"
-            r"|continue\s+reading(?:\s[^.!?\n]{0,150}?)?)\s*[\])]?")
-_TRAILER = re.compile(rf"(?:\s*(?:{_ELLIPSIS}|{_READ_ON})\s*[»›→>]*)+\s*$", re.IGNORECASE)
-_TRAILER_WINDOW = 400
-_SENTENCE_END = re.compile(r"[.!?][\s\"'”’»)\]]*$")
+_MARKERS = (
+    re.compile(r"(?:\[\s*(?:…|\.{3})\s*\]|\(\s*(?:…|\.{3})\s*\)|…|\.{3,})[»›→>]?$"),
+    re.compile(r"(?:[\[(]\s*)?(?<!\w)(?:lire\s+la\s+suite|read\s+more|continue\s+reading"
+               r"(?:\s[^.!?\n]{0,150})?)(?:\s*[\])])?(?:\s*[»›→>])?$", re.IGNORECASE),
+)
+_MAX_MARKERS = 3  # "… Lire la suite »" is two; more is text, not a trailer
+_MARKER_WINDOW = 200  # no marker is longer: searching a short tail keeps long input cheap
+_CLOSERS = " \t\n\"'”’»)]"
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,23 @@ def _text_verdict(before: str, after: str, ignore: Sequence[re.Pattern[str]]) ->
     return "real"
 
 
+def _peel_markers(text: str) -> tuple[str, bool]:
+    """`text` without its trailing truncation markers, and whether it had any."""
+    marked = False
+    for _ in range(_MAX_MARKERS):
+        text = text.rstrip()
+        start = max(0, len(text) - _MARKER_WINDOW)
+        found = next((m for p in _MARKERS if (m := p.search(text, start))), None)
+        if found is None:
+            break
+        text, marked = text[: found.start()], True
+    return text, marked
+
+
 def _summary(text: str, ignore: Sequence[re.Pattern[str]]) -> _Summary:
-    text = strip_volatile(text, ignore)
-    trailer = _TRAILER.search(text, max(0, len(text) - _TRAILER_WINDOW))
-    body = text[: trailer.start()] if trailer else text
-    open_ended = bool(body.strip()) and not _SENTENCE_END.search(body)
-    return _Summary(fold(body), trailer is not None, open_ended)
+    body, marked = _peel_markers(strip_volatile(text, ignore))
+    end = body.rstrip(_CLOSERS)
+    return _Summary(fold(body), marked, bool(end) and end[-1] not in ".!?")
 
 
 def _is_truncation(previous: VersionFields, current: VersionFields,

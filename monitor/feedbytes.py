@@ -25,6 +25,7 @@ _ENTITY_VALUE = re.compile(rb"<!ENTITY\s+([^\s%][^\s\"'>]*)\s+(?:\"([^\"]*)\"|'(
 # references: a large value referenced thousands of times is the quadratic blowup.
 _SAFE_VALUE = re.compile(rb"(?:&#[0-9]{1,7};|&#x[0-9A-Fa-f]{1,6};|[^&<%]){0,16}")
 _REFERENCE = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|&([^\s&;<]+);", re.DOTALL)
+_PREDEFINED = frozenset({b"lt", b"gt", b"amp", b"apos", b"quot"})
 _ANY_DECLARATION = re.compile(rb"<!(?:ENTITY|DOCTYPE)[^>]*>?")
 _HTML_START = re.compile(rb"\A(?:\s+|(?><\?.*?\?>)|(?><!--.*?-->))*+<(?:!DOCTYPE\s+html|html)\b",
                          re.IGNORECASE | re.DOTALL)
@@ -60,7 +61,10 @@ def _canonical(name: str | None) -> str | None:
 
 def _to_utf8(body: bytes, headers: dict[str, str]) -> tuple[bytes, list[str]]:
     result: dict[str, object] = {}
-    data: bytes = convert_to_utf8(headers, body, result)
+    try:
+        data: bytes = convert_to_utf8(headers, body, result)
+    except ValueError:  # a declared encoding name that is not even text (bytes ≥ 0x80, NUL)
+        result = {}
     used = _canonical(str(result.get("encoding") or ""))
     charset = _CHARSET.search(headers.get("content-type", ""))
     in_xml = _XML_ENCODING.match(body)
@@ -151,6 +155,7 @@ def _neutralise_doctype(data: bytes) -> tuple[bytes, bool, set[str]]:
         else:
             break
         i = end
+    declared -= _PREDEFINED  # they keep their XML meaning whatever the subset says
     if not doctype and not declared:
         return data, False, set()
 
@@ -199,7 +204,7 @@ def entry_dates(data: bytes) -> list[tuple[str | None, str | None]] | None:
         return None
     if root is None:
         return None
-    if etree.QName(root).localname == "entry":  # an Atom entry document
+    if isinstance(root.tag, str) and _name(root.tag)[1] == "entry":  # an Atom entry document
         return [_dates_of(root)]
     found: list[tuple[str | None, str | None]] = []
     _collect(root, found)
@@ -210,7 +215,7 @@ def _collect(element: etree._Element, found: list[tuple[str | None, str | None]]
     for child in element:
         if not isinstance(child.tag, str):
             continue
-        if etree.QName(child).localname in ("item", "entry"):
+        if _name(child.tag)[1] in ("item", "entry"):
             found.append(_dates_of(child))
         else:
             _collect(child, found)
@@ -221,12 +226,21 @@ def _dates_of(entry: etree._Element) -> tuple[str | None, str | None]:
     for child in entry:
         if not isinstance(child.tag, str):
             continue
-        name = etree.QName(child)
+        namespace, local = _name(child.tag)
         text = "".join(child.itertext()).strip() or None
-        if name.localname in _PUBLISHED:
+        if local in _PUBLISHED:
             published = text or published
-        elif name.localname == "date" and (name.namespace or "").rstrip("/") == _DC[:-1]:
+        elif local == "date" and namespace.rstrip("/") == _DC[:-1]:
             dc_date = text or dc_date
-        elif name.localname in _UPDATED:
+        elif local in _UPDATED:
             updated = text or updated
     return published or dc_date, updated
+
+
+def _name(tag: str) -> tuple[str, str]:
+    """(namespace, local name) of an lxml tag; a recovered `prefix:name` with an undeclared
+    prefix has no namespace."""
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag.rpartition(":")[2]

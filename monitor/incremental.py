@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import feedparser
 
+from monitor.fingerprint import RULES_VERSION
 from monitor.identity import Candidate, assign_keys
 from monitor.records import ParsedFeed
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_VERSION", "Split", "context", "make_cache", "reparse", "split"]
 
 # Bump whenever parsing or identity rules change what a chunk yields: old caches then miss.
+# (feedparser's version and `RULES_VERSION` are part of every cache's context too.)
 CACHE_VERSION = 1
 
 # CDATA sections, comments and processing instructions are matched whole so that an `<item>`
@@ -93,7 +95,9 @@ def split(data: bytes) -> Split | None:
 def context(parts: Split, *, base: str, timezone: str) -> str:
     """The digest of everything besides a chunk that decides what the chunk yields."""
     digest = hashlib.blake2b(digest_size=16)
-    for text in (str(CACHE_VERSION), feedparser.__version__, base, timezone):
+    # A new version of the fingerprint rules misses every cache, so that the poll step sees
+    # every entry again and can re-fingerprint them.
+    for text in (str(CACHE_VERSION), str(RULES_VERSION), feedparser.__version__, base, timezone):
         digest.update(text.encode("utf-8") + b"\x00")
     digest.update(_FEED_DATES.sub(b"", parts.header) + b"\x00" + parts.footer)
     return digest.hexdigest()

@@ -27,7 +27,7 @@ _BREAK = "\x00"  # placeholder for a paragraph break while the text is assembled
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _PARAGRAPH_SPLIT = re.compile(r"\n[^\S\n]*\n|\u2029")
 _HTML_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
-                                no_network=True)
+                                no_network=True, huge_tree=True)
 
 
 def _paragraphs(text: str) -> str:
@@ -61,28 +61,20 @@ def reduce_html(html: str) -> str:
     """
     if not html:
         return ""
-    if "<" not in html and "&" not in html:
-        return reduce_text(html)
+    if "<" not in html and "&" not in html:  # no markup: one paragraph, as a browser shows it
+        return _paragraphs(_CONTROL.sub("", html))
     root = etree.fromstring(_CONTROL.sub("", html).encode("utf-8"), _HTML_PARSER)
     if root is None:
         return ""
+    etree.strip_elements(root, *_DROP, with_tail=False)
     parts: list[str] = []
-    _walk(root, parts)
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        parts.append(_BREAK if tag in _BLOCK else " " if tag in _CELL else "")
+        text = element.text if event == "start" else element.tail
+        if text:
+            parts.append(text)
     return _paragraphs("".join(parts))
-
-
-def _walk(element: etree._Element, parts: list[str]) -> None:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag not in _DROP:
-        edge = _BREAK if tag in _BLOCK else " " if tag in _CELL else ""
-        parts.append(edge)
-        if element.text:
-            parts.append(element.text)
-        for child in element:
-            _walk(child, parts)
-        parts.append(edge)
-    if element.tail:
-        parts.append(element.tail)
 
 
 # --- links ---------------------------------------------------------------------------------

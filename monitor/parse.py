@@ -89,9 +89,11 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
             return quick
     document = read(prepared.data)
     if not document.version and not document.rows:
-        detail = f" ({document.problem})" if document.problem else ""
-        raise NotAFeedError(f"The document is not an RSS or Atom feed{detail}: "
-                            "it has no feed version and no entries.")
+        if document.problem:
+            raise NotAFeedError("The document is not an RSS or Atom feed that veille can read "
+                                f"({document.problem}).")
+        raise NotAFeedError("The document is not an RSS or Atom feed: it has no feed version "
+                            "and no entries.")
     warnings = list(prepared.warnings)
     rows = document.rows
     if document.problem:
@@ -114,11 +116,14 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
 def read_document(data: bytes, *, base: str, timezone: str, line_shift: int = 0) -> Document:
     """Run feedparser on UTF-8 `data` and normalise what it found (keys not assigned);
     `line_shift` lines were added above the feed's own text (error messages cite its lines)."""
-    parsed = feedparser.parse(
-        io.BytesIO(data),  # bytes alone may be opened as a file name
-        response_headers={"content-type": "application/xml; charset=utf-8",
-                          "content-location": base},
-        sanitize_html=False, resolve_relative_uris=False)
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(data),  # bytes alone may be opened as a file name
+            response_headers={"content-type": "application/xml; charset=utf-8",
+                              "content-location": base},
+            sanitize_html=False, resolve_relative_uris=False)
+    except Exception as error:  # its loose parser raises on some damaged documents
+        return Document("", "", None, None, (), f"{type(error).__name__}: {error}")
     entries: list[Any] = parsed.get("entries", [])
     dates = entry_dates(data)
     if dates is None or len(dates) != len(entries):

@@ -15,9 +15,12 @@ from monitor.match import Matcher, describe_match
 
 
 class TextFields(Protocol):
-    title: str
-    summary: str
-    content: str
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def content(self) -> str: ...
 
 
 @dataclass(frozen=True)

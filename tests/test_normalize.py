@@ -52,6 +52,9 @@ class TestReduceHtml:
         assert reduce_html(f"<p>{decomposed}</p>") == "République de Corée"
         assert reduce_html(decomposed) == "République de Corée"
 
+    def test_line_breaks_in_html_text_are_spaces(self) -> None:
+        assert reduce_html("Un.\n\nDeux.") == reduce_html("Un.\n\n<b>Deux.</b>") == "Un. Deux."
+
     def test_text_that_only_looks_like_markup_is_kept(self) -> None:
         assert reduce_html("a < b et c > d") == "a < b et c > d"
 
@@ -71,7 +74,8 @@ class TestReduceText:
         assert reduce_text("  Le  14 mai\n2024,\tl’OTAN  ") == "Le 14 mai 2024, l’OTAN"
 
     def test_blank_lines_separate_paragraphs(self) -> None:
-        assert reduce_text("Un.\r\n\r\nDeux\r\ntrois.\n \n\nQuatre.") == "Un.\n\nDeux trois.\n\nQuatre."
+        text = "Un.\r\n\r\nDeux\r\ntrois.\n \n\nQuatre."
+        assert reduce_text(text) == "Un.\n\nDeux trois.\n\nQuatre."
 
     def test_nfc(self) -> None:
         assert reduce_text("Core\u0301e") == "Corée"
