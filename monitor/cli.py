@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("-c", "--config", default=argparse.SUPPRESS, metavar="PATH",
                         help="config file (default: $VEILLE_CONFIG, else ./config.toml)")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,

@@ -6,17 +6,16 @@ import logging
 import shutil
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import display
 from monitor.config import Config, parse_duration
 from monitor.daemon import Daemon, owner_id, single_run_lock
-from monitor.dispatch import DispatchReport, Dispatcher
+from monitor.dispatch import Dispatcher, DispatchReport
 from monitor.poll import Poller, PollReport
 from storage import deliveries as outbox
 from storage import feeds as feed_store
-from storage import items as item_store
 from storage.database import Database
 from storage.models import Delivery, Event
 
@@ -54,7 +53,7 @@ def open_db(config: Config) -> Database:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # -- init / validate ----------------------------------------------------------------------
@@ -186,7 +185,7 @@ def _since(value: str | None) -> datetime | None:
     except ValueError:
         raise UsageError(f"--since {value!r}: give a duration (2d, 12h) or a date "
                          f"(2024-05-14)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def history(config: Config, *, feed: str | None, item: str | None, since: str | None,

@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -99,7 +99,7 @@ class Daemon:
         self.config = config
         self.db = db
         self.owner = owner_id()
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
         self.inflight = _InFlight()
@@ -162,9 +162,9 @@ class Daemon:
             previous[sig] = signal.signal(sig, handler)
         self.poller.sync_feeds()
         tick = min([POLL_TICK, *(f.interval for f in self.config.feeds)])
-        scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={
+        scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         scheduler.add_job(self.poll_job, "interval", seconds=tick, id="poll",
                           name="poll due feeds", next_run_time=now)
         scheduler.add_job(self.dispatch_job, "interval", seconds=DISPATCH_TICK, id="dispatch",
@@ -186,7 +186,7 @@ class Daemon:
                 log.warning("in-flight work did not finish within %.0fs; leases and claims "
                             "will expire and be taken up by the next run", STOP_GRACE)
             self.dispatcher.close()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            for signum, saved in previous.items():
+                signal.signal(signum, saved)
         log.info("veille stopped")
         return 0

@@ -8,6 +8,7 @@ crash between poll and send can delay it but never lose it.
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -202,18 +203,26 @@ class Recorder:
                     known: item_store.Known, entry: Entry, now: datetime,
                     outcome: FeedOutcome) -> None:
         prev, item = known.version, known.item
-        result = diff(prev, entry, identified_by_guid=item.guid is not None and
-                      item.key == item.guid, ignore=cfg.ignore_text)
+        by_guid = item.guid is not None and item.key == item.guid
+        result = diff(prev, entry, identified_by_guid=by_guid, ignore=cfg.ignore_text)
         if result.kind == "unchanged":
             return
+        if result.kind == "silent" and prev.silent_reason == "truncation":
+            # Truncation is not transitive: "A B C." → "A B…" → "A B X." must be seen, so
+            # compare with the last version that was not itself a truncated copy.
+            reference = item_store.last_version_not(session, item.id, "truncation")
+            if reference is not None:
+                against = diff(reference, entry, identified_by_guid=by_guid,
+                               ignore=cfg.ignore_text)
+                if against.kind == "changed":
+                    prev, result = reference, against
         silent = result.reason if result.kind == "silent" else None
-        if prev.rules_version != RULES_VERSION:
-            silent = "rules"  # re-fingerprinted after an upgrade of veille: never alerted
+        if silent is None and prev.rules_version != RULES_VERSION:
+            # Stored under older rules: re-recorded silently, never alerted (DESIGN).
+            silent = "rules"
         version = self._version(entry, cfg, now, silent)
-        if silent is None:
-            seen = item_store.recent_fingerprints(session, item.id, now - item_store.FLAP_WINDOW)
-            if version.fingerprint in seen:
-                version.silent_reason = silent = "flap"
+        if silent is None and self._flaps(session, item.id, version.fingerprint, cfg, now):
+            version.silent_reason = silent = "flap"
         item_store.add_version(session, item, version)
         item.changed_at = now
         item.link = entry.link
@@ -225,10 +234,17 @@ class Recorder:
         self._event(session, feed, cfg, item, entry, "item.changed", verdict, result.changes,
                     now, outcome)
 
+    def _flaps(self, session: Session, item_id: int, new_fingerprint: str, cfg: FeedConfig,
+               now: datetime) -> bool:
+        """Whether the item returns to a version seen in the last 24 hours (load balancers
+        serving old and new); fingerprints are recomputed under the current rules."""
+        recent = item_store.recent_versions(session, item_id, now - item_store.FLAP_WINDOW)
+        return any(fingerprint(v, cfg.ignore_text) == new_fingerprint for v in recent)
+
     def _event(self, session: Session, feed: Feed, cfg: FeedConfig, item: Item, entry: Entry,
                kind: str, verdict: Verdict, changes: Sequence[Change], now: datetime,
                outcome: FeedOutcome) -> None:
-        stored_changes = [_stored_change(c) for c in changes]
+        stored_changes = [_stored_change(c, cfg.ignore_text) for c in changes]
         event = Event(type=kind, feed_id=feed.id, item_id=item.id,
                       version=item.current_version, occurred_at=now, changes=stored_changes,
                       watches={"status": verdict.status,
@@ -251,11 +267,12 @@ class Recorder:
                 created_at=now))
 
 
-def _stored_change(change: Change) -> dict[str, object]:
+def _stored_change(change: Change, ignore: Sequence[re.Pattern[str]]) -> dict[str, object]:
     """A change as the event stores it: changed paragraphs only, capped."""
     before, after, truncated = change.before, change.after, False
     if change.field in TEXT_FIELDS and before is not None and after is not None:
-        before, after, truncated = changed_paragraphs(before, after, CHANGE_TEXT_LIMIT)
+        before, after, truncated = changed_paragraphs(before, after, CHANGE_TEXT_LIMIT,
+                                                      ignore=ignore)
     stored: dict[str, object] = {"field": change.field, "before": before, "after": after}
     if truncated:
         stored["truncated"] = True

@@ -52,10 +52,18 @@ def load_by_links(session: Session, feed_id: int, links: Iterable[str]) -> dict[
     return found
 
 
-def recent_fingerprints(session: Session, item_id: int, since: datetime) -> set[str]:
-    """Fingerprints of the item's versions recorded since `since` (flapping detection)."""
-    return set(session.scalars(select(ItemVersion.fingerprint).where(
+def recent_versions(session: Session, item_id: int, since: datetime) -> list[ItemVersion]:
+    """The item's versions recorded since `since` (flapping detection)."""
+    return list(session.scalars(select(ItemVersion).where(
         ItemVersion.item_id == item_id, ItemVersion.recorded_at >= since)))
+
+
+def last_version_not(session: Session, item_id: int, reason: str) -> ItemVersion | None:
+    """The newest version of the item whose silent reason is not `reason`."""
+    return session.scalars(select(ItemVersion).where(
+        ItemVersion.item_id == item_id,
+        (ItemVersion.silent_reason.is_(None)) | (ItemVersion.silent_reason != reason))
+        .order_by(ItemVersion.number.desc()).limit(1)).first()
 
 
 def add_version(session: Session, item: Item, version: ItemVersion) -> ItemVersion:

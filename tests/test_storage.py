@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, text
 
@@ -13,7 +13,7 @@ from storage.database import Database
 from storage.feeds import FeedSpec
 from storage.models import Delivery, Event, Feed
 
-T0 = datetime(2024, 5, 23, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 23, 6, 0, tzinfo=UTC)
 
 
 def _feeds(db: Database, *names: str) -> None:
@@ -52,7 +52,7 @@ class TestSchema:
         with db.read() as s:
             row = feed_store.by_name(s, "nato-fr")
             assert row is not None and row.last_poll_at is not None
-            assert row.last_poll_at == datetime(2024, 5, 23, 5, 58, tzinfo=timezone.utc)
+            assert row.last_poll_at == datetime(2024, 5, 23, 5, 58, tzinfo=UTC)
             assert row.last_poll_at.tzinfo is not None
 
 
