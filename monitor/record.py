@@ -128,7 +128,9 @@ class Recorder:
             known = current.get(entry.key)
             if known is None and entry.guid and entry.link and link_counts[entry.link] == 1:
                 candidate = by_link.get(entry.link)
-                if candidate is not None and candidate.item.key not in present:
+                if candidate is not None and candidate.item.key not in present and \
+                        not item_store.link_among(session, feed.id, parsed.unchanged_keys,
+                                                  entry.link):
                     # guid churn: the same article under a new guid is not a new item
                     candidate.item.key, candidate.item.guid = entry.key, entry.guid
                     known = candidate

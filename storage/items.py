@@ -52,6 +52,19 @@ def load_by_links(session: Session, feed_id: int, links: Iterable[str]) -> dict[
     return found
 
 
+def link_among(session: Session, feed_id: int, keys: Sequence[str], link: str) -> bool:
+    """Whether one of the items `keys` of the feed has the normalised `link`."""
+    if not keys:
+        return False
+    for start in range(0, len(keys), 500):
+        found = session.scalars(select(Item.id).where(
+            Item.feed_id == feed_id, Item.link == link,
+            Item.key.in_(list(keys[start:start + 500]))).limit(1)).first()
+        if found is not None:
+            return True
+    return False
+
+
 def recent_versions(session: Session, item_id: int, since: datetime) -> list[ItemVersion]:
     """The item's versions recorded since `since` (flapping detection)."""
     return list(session.scalars(select(ItemVersion).where(
