@@ -49,9 +49,6 @@ NOT_SUPPORTED_YET: frozenset[str] = frozenset({
     "feed.follow", "feed.follow_interval", "feed.follow_for", "feed.match_page",
     "watch.follow", "watch.follow_interval", "watch.follow_for", "watch.match_page",
     "veille.allow_private",
-    "veille.language",
-    "veille.health_notify",
-    "veille.failing_after",
     "notifier.digest",
     "notifier.max_per_minute",
 })
