@@ -137,7 +137,7 @@ def _scan(automaton: Any, text: str) -> set[int]:
         # Whole word: neither neighbour is a word character (as regex \\w), whatever the term's
         # own first and last characters are, so that "C++" and "U.S." work too.
         before, after = text[end - length], text[end + 1]
-        if True:
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
             found.add(term_id)
     return found
 
@@ -178,7 +178,6 @@ class Matcher:
             for kind, by_id in self._by.items():
                 for _, term_id in getattr(watch, kind):
                     by_id.setdefault(term_id, []).append(position)
-        # With no keyword, regex nor exact term, a watch passes the any-of test on every item.
         self._open = frozenset(i for i, w in enumerate(self._watches)
                                if not (w.keywords or w.regex or w.exact))
 
@@ -186,9 +185,10 @@ class Matcher:
               only: Collection[str] | None = None) -> dict[str, tuple[str, ...]]:
         """Watches matching the item, in config order, each with its terms as configured.
 
-        Terms are listed keywords first, then `all`, regex patterns and `exact` terms, in
-        config order without repeats; a watch with no keyword, regex or exact term lists its
-        `all` terms only. `only` restricts the answer to the watches of those names.
+        A watch matches when one of its keywords, regexes or exact terms is found, or it has
+        none (so with empty keywords, regexes and exact terms decide), and all its `all` and
+        none of its `exclude` terms are. Terms: keywords, `all`, regex patterns, exact terms,
+        each in config order, without repeats. `only`: just the watches of those names.
         """
         allowed = None if only is None else set(only)
         if allowed is not None and not allowed:
