@@ -6,13 +6,12 @@ config.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor import __version__, commands
+from monitor import __version__, commands, logsetup
 from monitor.config import load_config
 from monitor.errors import AlreadyRunningError, ConfigError, ForeignPackageError
 from monitor.packages import ensure_own_packages
@@ -75,14 +74,6 @@ def _config_path(args: argparse.Namespace) -> Path:
     return Path(given)
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    for noisy in ("httpx", "httpcore", "aiohttp", "apscheduler", "alembic", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `veille` and `python -m monitor`."""
     args = _parser().parse_args(argv)
@@ -94,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ForeignPackageError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _setup_logging(bool(getattr(args, "verbose", False)))
+    logsetup.setup(bool(getattr(args, "verbose", False)))
     path = _config_path(args)
     if args.command == "init":
         return commands.init(Path(args.path) if args.path else path, force=args.force)
@@ -111,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return EXIT_USAGE
-    commands.install_redaction(config)
+    logsetup.redact_with(config)
     try:
         if args.command == "validate":
             return commands.validate(config)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sys
 import uuid
@@ -24,26 +23,6 @@ SAMPLE_CONFIG = Path(__file__).parent / "sample-config.toml"
 
 class UsageError(Exception):
     """A command was asked for something that does not exist (exit 2)."""
-
-
-class _Redact(logging.Filter):
-    """Keeps secrets out of every log line, whoever logs it."""
-
-    def __init__(self, config: Config) -> None:
-        super().__init__()
-        self.config = config
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = self.config.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def install_redaction(config: Config) -> None:
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_Redact(config))
 
 
 def open_db(config: Config) -> Database:

@@ -68,3 +68,32 @@ def db(db_url: str) -> Iterator[Database]:
     database.migrate()
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def env(tmp_path: Path, feed_server: object, capsys: pytest.CaptureFixture[str],
+        db_url: str) -> Iterator[object]:
+    """A whole analyst setup on loopback, on each database backend."""
+    from harness import Env
+    from httpserver import FeedServer
+    from smtpserver import SMTPServer
+    from webhookserver import WebhookServer
+
+    assert isinstance(feed_server, FeedServer)
+    with SMTPServer() as smtp, WebhookServer() as hook:
+        yield Env(tmp_path, feed_server, smtp, hook, capsys, db_url)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, feed_server: object,
+               capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
+    """The analyst setup on SQLite only (for tests that are not about storage)."""
+    from harness import Env
+    from httpserver import FeedServer
+    from smtpserver import SMTPServer
+    from webhookserver import WebhookServer
+
+    assert isinstance(feed_server, FeedServer)
+    with SMTPServer() as smtp, WebhookServer() as hook:
+        yield Env(tmp_path, feed_server, smtp, hook, capsys,
+                  f"sqlite:///{tmp_path / 'veille.db'}")
