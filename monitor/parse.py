@@ -94,6 +94,10 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
                                 f"({document.problem}).")
         raise NotAFeedError("The document is not an RSS or Atom feed: it has no feed version "
                             "and no entries.")
+    if document.problem and not document.rows:
+        # Damaged and nothing recovered: an empty feed would look like a healthy one.
+        raise NotAFeedError(f"The feed is damaged ({document.problem}) and veille could not "
+                            "read a single entry from it.")
     warnings = list(prepared.warnings)
     rows = document.rows
     if document.problem:

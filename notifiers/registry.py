@@ -3,13 +3,15 @@
 Built-ins go through the same path as third-party notifiers: a `type` name that resolves to a
 class implementing `NotifierFactory`. Plugins register under the entry-point group
 `veille.notifiers` (`name = "package.module:Class"`). Nothing is imported until asked for.
+A plugin that cannot be imported is a config problem of the table that asks for it, never a
+crash.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, cast
 
 from notifiers.base import Notifier, NotifierConfigError, NotifierFactory
@@ -26,6 +28,10 @@ BUILTINS: dict[str, str] = {
 
 class UnknownNotifierType(NotifierConfigError):
     """No built-in and no installed plugin answers to this `type`."""
+
+
+class PluginLoadError(NotifierConfigError):
+    """An installed plugin answers to this `type` but cannot be imported, or is no notifier."""
 
 
 def available_types() -> list[str]:
@@ -45,9 +51,24 @@ def get(type_name: str) -> NotifierFactory:
         return cast(NotifierFactory, getattr(importlib.import_module(module_name), attr))
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == type_name:
-            return cast(NotifierFactory, ep.load())
+            return _load(ep)
     known = ", ".join(available_types())
     raise UnknownNotifierType([("type", f"unknown notifier type {type_name!r}; known: {known}")])
+
+
+def _load(ep: EntryPoint) -> NotifierFactory:
+    """The class an entry point names; PluginLoadError when it cannot be had."""
+    source = ep.value + (f", from {ep.dist.name} {ep.dist.version}" if ep.dist else "")
+    what = f"the {ep.name!r} notifier plugin ({source})"
+    try:
+        loaded = ep.load()
+    except Exception as exc:  # any failure of a third party's import is theirs to fix
+        problem = f"{what} cannot be loaded: {type(exc).__name__}: {exc}"
+        raise PluginLoadError([("type", problem)]) from exc
+    if not callable(getattr(loaded, "from_options", None)):
+        problem = f"{what} is not a notifier class: it has no from_options()"
+        raise PluginLoadError([("type", problem)])
+    return cast(NotifierFactory, loaded)
 
 
 def build(type_name: str, name: str, options: Mapping[str, Any]) -> Notifier:

@@ -1,4 +1,4 @@
-"""SQLAlchemy typed models: feed, item, item_version, event, delivery (the outbox).
+"""SQLAlchemy typed models: feed, item, item_version, event, delivery (the outbox), page.
 
 Every instant is stored as UTC and comes back timezone-aware, on SQLite and PostgreSQL alike.
 """
@@ -116,8 +116,16 @@ class ItemVersion(Base):
     fingerprint: Mapped[str] = mapped_column(String(80))
     rules_version: Mapped[int] = mapped_column(Integer)
     # None when the version was alerted (or could have been); else why it stayed silent:
-    # baseline, cosmetic, volatile, link-only, truncation, flap, old, unmatched.
+    # baseline, cosmetic, volatile, link-only, truncation, flap, old, unmatched; for a version
+    # recorded by a page check: page-baseline, page-volatile, page-rules.
     silent_reason: Mapped[str | None] = mapped_column(String(40))
+    # The followed article page as last seen (None until its first fetch). A page check adds a
+    # version that copies the feed fields above and carries new page fields.
+    page_title: Mapped[str | None] = mapped_column(Text)
+    page_text: Mapped[str | None] = mapped_column(Text)  # paragraphs separated by blank lines
+    page_published: Mapped[datetime | None]
+    page_modified: Mapped[datetime | None]
+    page_fingerprint: Mapped[str | None] = mapped_column(String(80))
 
 
 class Event(Base):
@@ -162,3 +170,28 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Page(Base):
+    """The followed article page of one item: validators, schedule, lease and health.
+
+    `next_check_at` is None once following stopped (expired, 404/410, follow removed).
+    """
+
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(Text)  # the item's link when last checked
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    last_unconditional_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    follow_until: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    last_checked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]

@@ -1,0 +1,121 @@
+"""Followed article pages: creating them, claiming due checks with a lease, and the pending
+event of an item that a page check may fold into."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Delivery, Event, Item, Page
+
+PENDING = "pending"
+
+
+def get(session: Session, item_id: int) -> Page | None:
+    """The page row of an item, if it is (or was) followed."""
+    return session.scalars(select(Page).where(Page.item_id == item_id)).first()
+
+
+def add(session: Session, item_id: int, url: str, until: datetime, now: datetime) -> Page:
+    """Start following an item's page: its first check is due now."""
+    page = Page(item_id=item_id, url=url, follow_until=until, next_check_at=now,
+                consecutive_failures=0, created_at=now)
+    session.add(page)
+    return page
+
+
+def claim(session: Session, feed_ids: Sequence[int], now: datetime, owner: str, lease: float,
+          *, due_only: bool = True, limit: int = 500) -> list[Page]:
+    """Take a lease on up to `limit` followed pages of `feed_ids` that are due (or all those
+    still followed, with due_only=False), soonest first.
+
+    As for feeds, the conditional UPDATE re-checks the lease, so two veille processes never
+    check one page at once.
+    """
+    if not feed_ids:
+        return []
+    until = now + timedelta(seconds=lease)
+    free = or_(Page.lease_until.is_(None), Page.lease_until < now)
+    candidates = (select(Page.id).join(Item, Item.id == Page.item_id)
+                  .where(Item.feed_id.in_(list(feed_ids)), Page.next_check_at.is_not(None),
+                         free))
+    if due_only:
+        candidates = candidates.where(Page.next_check_at <= now)
+    chosen = list(session.scalars(candidates.order_by(Page.next_check_at, Page.id).limit(limit)))
+    if not chosen:
+        return []
+    session.execute(update(Page).where(Page.id.in_(chosen), free)
+                    .values(lease_owner=owner, lease_until=until)
+                    .execution_options(synchronize_session=False))
+    return list(session.scalars(select(Page).where(Page.lease_owner == owner,
+                                                   Page.lease_until == until)
+                                .order_by(Page.next_check_at, Page.id)
+                                .execution_options(populate_existing=True)))
+
+
+def release(page: Page) -> None:
+    """Drop the lease of a page row being written back."""
+    page.lease_owner = None
+    page.lease_until = None
+
+
+def next_due(session: Session) -> datetime | None:
+    """The earliest next check among followed pages."""
+    return session.scalars(select(func.min(Page.next_check_at))).first()
+
+
+@dataclass
+class Pending:
+    """An item's latest event whose alerts have not been tried yet (a page check folds into
+    it) with its outbox rows."""
+
+    event: Event
+    deliveries: list[Delivery]
+
+
+def pending_event(session: Session, item: Item, since: datetime, now: datetime) -> Pending | None:
+    """The item's latest event, if it is an item.new or item.changed about its current version,
+    occurred since `since`, and none of its deliveries was sent, tried or is being sent.
+
+    The rows are locked (PostgreSQL), so a dispatcher cannot claim them until this transaction
+    ends; it then builds the alert from what this transaction wrote.
+    """
+    event = session.scalars(select(Event).where(Event.item_id == item.id)
+                            .order_by(Event.id.desc()).limit(1)).first()
+    if event is None or event.type not in ("item.new", "item.changed") \
+            or event.version != item.current_version or event.occurred_at < since:
+        return None
+    deliveries = list(session.scalars(select(Delivery).where(Delivery.event_id == event.id)
+                                      .order_by(Delivery.id).with_for_update()))
+    for delivery in deliveries:
+        claimed = delivery.claimed_until is not None and delivery.claimed_until >= now
+        if delivery.status != PENDING or delivery.attempts or delivery.sent_at or claimed:
+            return None
+    return Pending(event, deliveries)
+
+
+@dataclass(frozen=True)
+class FeedPages:
+    """What `veille feeds` says about one feed's followed pages."""
+
+    following: int
+    failing: int
+    last_error: str | None
+
+
+def per_feed(session: Session) -> dict[int, FeedPages]:
+    """Followed and failing pages per feed id, with the newest page error."""
+    found: dict[int, FeedPages] = {}
+    rows = session.execute(
+        select(Item.feed_id, Page.next_check_at, Page.consecutive_failures, Page.last_error)
+        .join(Item, Item.id == Page.item_id).order_by(Page.last_checked_at))
+    for feed_id, next_check, failures, error in rows:
+        seen = found.get(feed_id, FeedPages(0, 0, None))
+        found[feed_id] = FeedPages(seen.following + (next_check is not None),
+                                   seen.failing + (failures > 0),
+                                   error if failures > 0 else seen.last_error)
+    return found
