@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from monitor import display
 from monitor.config import Config
+from monitor.excerpt import changed_paragraphs
+from notifiers.textdiff import mark_text
 from storage import feeds as feed_store
 from storage import items as item_store
 from storage.database import Database
@@ -25,10 +26,12 @@ def _value(version: ItemVersion, name: str) -> str:
 
 
 def _diff_lines(before: str, after: str) -> list[str]:
-    """A readable line diff of two reduced texts (paragraph per line)."""
-    a, b = before.replace("\n\n", "\n").splitlines(), after.replace("\n\n", "\n").splitlines()
-    return [line for line in difflib.unified_diff(a, b, lineterm="", n=0)
-            if not line.startswith(("---", "+++", "@@"))]
+    """The changed paragraphs only, changed words marked `[-removed-]{+added+}`."""
+    if "\n" not in before and "\n" not in after and len(before) < 40 and len(after) < 40:
+        return [f"{before or '-'} → {after or '-'}"]  # dates, links: before → after
+    old, new, _cut = changed_paragraphs(before, after, 4096)
+    marked = mark_text(old, new)
+    return [line for line in marked.split("\n") if line.strip()]
 
 
 def show_history(config: Config, db: Database, *, feed: str | None, item: str | None,

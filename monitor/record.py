@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from monitor import schedule
+from monitor import follow_plan, schedule
 from monitor.config import FeedConfig, Settings
 from monitor.diff import changed_paragraphs, diff
 from monitor.fingerprint import RULES_VERSION, content_hash, fingerprint
@@ -194,6 +194,9 @@ class Recorder:
         session.flush()
         item_store.add_version(session, item, self._version(entry, cfg, now, silent))
         feed.item_count += 1
+        # Following article pages (issue 4): follow this item's page if a rule says so.
+        follow_plan.on_new_item(session, self.router, cfg, item, entry, entry.display_link,
+                                entry.published, now)
         if silent is not None:
             outcome.silent += 1
             return
@@ -235,6 +238,9 @@ class Recorder:
         verdict = self.router.changed(cfg.name, prev, entry)
         self._event(session, feed, cfg, item, entry, "item.changed", verdict, result.changes,
                     now, outcome)
+        # Following article pages (issue 4): check a followed page now, in this event.
+        follow_plan.on_changed_item(session, self.router, cfg, item, entry, entry.display_link,
+                                    entry.published, now)
 
     def _flaps(self, session: Session, item_id: int, new_fingerprint: str, cfg: FeedConfig,
                now: datetime) -> bool:

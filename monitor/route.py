@@ -6,7 +6,7 @@ alert naming both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -74,7 +74,10 @@ class Router:
     def changed(self, feed: str, before: TextFields, after: TextFields) -> Verdict:
         """Verdict for a revision: watches evaluated on both versions (DESIGN)."""
         names = self._eligible(feed, "changed")
-        prev, cur = self._hits(before, names), self._hits(after, names)
+        return self._revision(self._hits(before, names), self._hits(after, names))
+
+    def _revision(self, prev: Mapping[str, tuple[str, ...]],
+                  cur: Mapping[str, tuple[str, ...]]) -> Verdict:
         if not prev and not cur:
             return NO_MATCH
         status, hits = describe_match(prev, cur)
@@ -97,6 +100,35 @@ class Router:
             match = status_of(watches)
             routes.append(Route(notifier, tuple(watches), terms, match))
         return tuple(routes)
+
+    # -- followed pages (issue 4) ---------------------------------------------------------
+    def matching(self, feed: str, fields: TextFields) -> dict[str, tuple[str, ...]]:
+        """Every watch of `feed` that `fields` match, whatever its `on` (whom to follow)."""
+        return self._hits(fields, self._by_feed.get(feed, ()))
+
+    def _split_hits(self, plain: TextFields, paged: TextFields, names: Sequence[str],
+                    page_watches: Collection[str]) -> dict[str, tuple[str, ...]]:
+        hits = self._hits(plain, [n for n in names if n not in page_watches])
+        hits.update(self._hits(paged, [n for n in names if n in page_watches]))
+        return {n: hits[n] for n in names if n in hits}  # config order
+
+    def page_new(self, feed: str, plain: TextFields, paged: TextFields,
+                 page_watches: Collection[str]) -> Verdict:
+        """As `new`, but the watches in `page_watches` (match_page) read `paged`: the feed
+        text with the page's title and text."""
+        hits = self._split_hits(plain, paged, self._eligible(feed, "new"), page_watches)
+        if not hits:
+            return NO_MATCH
+        return Verdict("new", hits, self._routes(hits, lambda sub: "new"))
+
+    def page_changed(self, feed: str, before: tuple[TextFields, TextFields],
+                     after: tuple[TextFields, TextFields],
+                     page_watches: Collection[str]) -> Verdict:
+        """As `changed` for a revision that involves the page: each side is (feed text, feed
+        and page text); the watches in `page_watches` read the second, the others the first."""
+        names = self._eligible(feed, "changed")
+        return self._revision(self._split_hits(*before, names, page_watches),
+                              self._split_hits(*after, names, page_watches))
 
     def health_notifiers(self, feed: str) -> tuple[str, ...]:
         """Who hears that `feed` fails or recovers: health_notify, else its watches' notifiers."""

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Delivery, Event, Item, Page
+from storage.models import Delivery, Event, Item, ItemVersion, Page
 
 PENDING = "pending"
 
@@ -63,6 +63,14 @@ def release(page: Page) -> None:
     page.lease_until = None
 
 
+def last_with_page(session: Session, item_id: int, up_to: int) -> ItemVersion | None:
+    """The item's newest version numbered `up_to` or less that carries page fields."""
+    return session.scalars(select(ItemVersion).where(
+        ItemVersion.item_id == item_id, ItemVersion.number <= up_to,
+        ItemVersion.page_fingerprint.is_not(None))
+        .order_by(ItemVersion.number.desc()).limit(1)).first()
+
+
 def next_due(session: Session) -> datetime | None:
     """The earliest next check among followed pages."""
     return session.scalars(select(func.min(Page.next_check_at))).first()
@@ -112,7 +120,8 @@ def per_feed(session: Session) -> dict[int, FeedPages]:
     found: dict[int, FeedPages] = {}
     rows = session.execute(
         select(Item.feed_id, Page.next_check_at, Page.consecutive_failures, Page.last_error)
-        .join(Item, Item.id == Page.item_id).order_by(Page.last_checked_at))
+        .join(Item, Item.id == Page.item_id)
+        .order_by(Page.last_checked_at.asc().nulls_first(), Page.id))
     for feed_id, next_check, failures, error in rows:
         seen = found.get(feed_id, FeedPages(0, 0, None))
         found[feed_id] = FeedPages(seen.following + (next_check is not None),

@@ -1,0 +1,151 @@
+"""The `veille` command as a person uses it from a shell."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from feedgen import INDO_PACIFIC, LATVIA, SEED, SEED_REVISED, rss
+from harness import Env
+from webhookserver import Reply
+
+from monitor.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class TestInitAndValidate:
+    """`init` writes the sample, which `validate` accepts; `-c` goes before or after."""
+
+    def test_init_writes_a_valid_sample_and_refuses_to_overwrite(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = tmp_path / "etc" / "config.toml"
+        assert main(["init", str(path)]) == 0
+        assert main(["init", str(path)]) == 2
+        assert "--force" in capsys.readouterr().err
+        assert main(["init", str(path), "--force"]) == 0
+        assert main(["validate", "-c", str(path)]) == 0
+        assert main(["-c", str(path), "validate"]) == 0
+        assert "config OK" in capsys.readouterr().out
+
+    def test_repo_sample_is_the_packaged_sample(self) -> None:
+        assert (ROOT / "config.toml").read_text() == \
+            (ROOT / "monitor" / "sample-config.toml").read_text()
+
+    def test_veille_config_environment_variable(self, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+        path = tmp_path / "c.toml"
+        main(["init", str(path)])
+        monkeypatch.setenv("VEILLE_CONFIG", str(path))
+        assert main(["validate"]) == 0
+
+    def test_usage_errors_exit_2(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exc:
+            main(["frobnicate"])
+        assert exc.value.code == 2
+        assert main([]) == 2
+
+    def test_python_dash_m_monitor(self, tmp_path: Path) -> None:
+        path = tmp_path / "config.toml"
+        main(["init", str(path)])
+        done = subprocess.run([sys.executable, "-m", "monitor", "validate", "-c", str(path)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert done.returncode == 0 and "config OK" in done.stdout
+
+
+class TestListings:
+    """feeds, history and deliveries are readable tables in local time, exit 0."""
+
+    def test_feeds_history_deliveries(self, sqlite_env: Env) -> None:
+        env = sqlite_env
+        env.feeds.set("/fr.xml", rss([SEED, LATVIA]))
+        env.write(feeds={"nato-fr": "/fr.xml"})
+        env.veille("check")
+        env.feeds.set("/fr.xml", rss([INDO_PACIFIC, SEED_REVISED, LATVIA]))
+        env.veille("check")
+
+        code, out, _ = env.veille("feeds")
+        assert code == 0
+        header, row = out.splitlines()[:2]
+        assert header.split()[:5] == ["FEED", "STATUS", "LAST", "POLL", "ITEMS"]
+        assert row.split()[:2] == ["nato-fr", "ok"] and " 3 " in row
+        assert "CEST" in row or "CET" in row  # local time with its zone
+
+        code, out, _ = env.veille("history")
+        assert code == 0
+        assert "item.changed" in out and "item.new" in out
+        assert "[-Il a principalement été question du-]{+Les discussions ont porté sur le+}" \
+            in out  # changed words marked
+        assert "watches (kept): korea: République de Corée" in out
+
+        code, out, _ = env.veille("history", "--item", SEED.guid or "")
+        assert code == 0 and "version 1" in out and "version 2" in out
+        assert "silent: baseline" in out and "updated:" in out
+
+        code, out, _ = env.veille("history", "--feed", "nato-fr", "--since", "1h")
+        assert code == 0 and "item.new" in out
+        code, _, err = env.veille("history", "--since", "tomorrow-ish")
+        assert code == 2 and "--since" in err
+
+        code, out, _ = env.veille("deliveries")
+        assert code == 0
+        assert out.splitlines()[0].split()[:3] == ["ID", "NOTIFIER", "STATUS"]
+        assert out.count(" sent ") == 4
+
+
+class TestTestNotify:
+    """`test-notify` sends a marked test alert through the outbox and reports the result."""
+
+    def test_success_and_failure(self, sqlite_env: Env) -> None:
+        env = sqlite_env
+        env.write(feeds={"nato-fr": "/fr.xml"})
+        code, out, _ = env.veille("test-notify", "chat")
+        assert code == 0 and "sent" in out
+        assert env.hook_bodies()[0]["type"] == "test"
+        env.hook.queue(Reply(500))
+        code, _, err = env.veille("test-notify", "chat")
+        assert code == 1 and "HTTP 500" in err
+        code, _, err = env.veille("test-notify", "pager")
+        assert code == 2 and "pager" in err
+        code, out, _ = env.veille("check")  # a failed test alert is not retried later
+        assert len(env.hooks) == 2
+
+
+class TestPackagesAreOurs:
+    """`notifiers` and `storage` are veille's own, and imports only go one way."""
+
+    def test_own_packages(self) -> None:
+        import notifiers
+        import storage
+
+        assert Path(notifiers.__file__).parent == ROOT / "notifiers"
+        assert Path(storage.__file__).parent == ROOT / "storage"
+
+    def test_foreign_package_is_refused(self, tmp_path: Path) -> None:
+        fake = tmp_path / "notifiers"
+        fake.mkdir()
+        (fake / "__init__.py").write_text("")
+        done = subprocess.run([sys.executable, "-c",
+                               "import sys; sys.path.insert(0, sys.argv[1]); "
+                               "from monitor.cli import main; sys.exit(main(['validate']))",
+                               str(tmp_path)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=60)
+        assert done.returncode == 2
+        assert "not veille's own" in done.stderr and "pip uninstall notifiers" in done.stderr
+
+    @pytest.mark.parametrize("package,forbidden", [("storage", {"monitor", "notifiers"}),
+                                                   ("notifiers", {"monitor", "storage"})])
+    def test_import_direction(self, package: str, forbidden: set[str]) -> None:
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module]
+                for name in names:
+                    assert name.split(".")[0] not in forbidden, f"{path} imports {name}"
