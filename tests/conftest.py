@@ -9,9 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures_http import feed_server  # noqa: F401 - re-exported fixture
+from httpserver import FeedServer
 
 from storage.database import Database
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A running `FeedServer` on 127.0.0.1, closed after the test."""
+    with FeedServer() as server:
+        yield server
+
 
 PG_URL = os.environ.get("VEILLE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -71,29 +79,25 @@ def db(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, feed_server: object, capsys: pytest.CaptureFixture[str],
+def env(tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str],
         db_url: str) -> Iterator[object]:
     """A whole analyst setup on loopback, on each database backend."""
     from harness import Env
-    from httpserver import FeedServer
     from smtpserver import SMTPServer
     from webhookserver import WebhookServer
 
-    assert isinstance(feed_server, FeedServer)
     with SMTPServer() as smtp, WebhookServer() as hook:
         yield Env(tmp_path, feed_server, smtp, hook, capsys, db_url)
 
 
 @pytest.fixture
-def sqlite_env(tmp_path: Path, feed_server: object,
+def sqlite_env(tmp_path: Path, feed_server: FeedServer,
                capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
     """The analyst setup on SQLite only (for tests that are not about storage)."""
     from harness import Env
-    from httpserver import FeedServer
     from smtpserver import SMTPServer
     from webhookserver import WebhookServer
 
-    assert isinstance(feed_server, FeedServer)
     with SMTPServer() as smtp, WebhookServer() as hook:
         yield Env(tmp_path, feed_server, smtp, hook, capsys,
                   f"sqlite:///{tmp_path / 'veille.db'}")
