@@ -68,7 +68,6 @@ def revision_alert() -> Alert:
         item=item, watches=("korea",), matched=("République de Corée",), match="kept",
         changes=changes, thread_id="item-3c9e51d0a7b24f8e6d1a0b92",
         first_alert_id="0f4d2b8c6e1a4b7d9c3e5f6a8b0d2c4e", timezone="Europe/Brussels",
-        language="fr",
     )
 
 

@@ -10,8 +10,13 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 DURATION_HINT = "use 90s, 10m, 1h"
 SIZE_HINT = "use 5MB, 500KB, 1MiB or a number of bytes"
@@ -21,6 +26,8 @@ _DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[smhd]\s*)+", re.IGNORECASE)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?", re.IGNORECASE)
+_CRON_DAYS = re.compile(r"(?P<first>\*|\d+)(?:-(?P<last>\d+))?(?:/(?P<step>\d+))?")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SIZE_FACTOR = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
                 "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
@@ -85,17 +92,63 @@ def format_duration(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-def check_cron(expression: str) -> None:
-    """Raise ValueError unless `expression` is a valid 5-field cron expression."""
-    if len(expression.split()) != 5:
-        raise ValueError(f"{show(expression)} is not a 5-field cron expression")
-    # APScheduler runs the digests, so its parser is the one that decides.
+def _cron_weekdays(field: str) -> str:
+    """A crontab day-of-week field in APScheduler 3.x's terms: numbers become day names.
+
+    APScheduler 3.x reads 0 as Monday where cron reads Sunday, and its `from_crontab` does not
+    translate (agronholm/apscheduler#286, kept for compatibility): "0 8 * * 1-5" would fire
+    Tuesday to Saturday. Names mean the same in both, so numbers, ranges and steps are
+    spelled out as names; `*` and names are left as written.
+    """
+    out = []
+    for part in field.split(","):
+        match = _CRON_DAYS.fullmatch(part)
+        if match is None or part == "*":
+            out.append(part)
+            continue
+        first, last, step = match["first"], match["last"], match["step"]
+        if first == "*":
+            if last is not None:
+                out.append(part)  # "*-3" is not cron: let APScheduler say so
+                continue
+            low, high = 0, 6
+        else:
+            low = int(first)
+            high = int(last) if last is not None else (6 if step else low)
+        stride = int(step) if step else 1
+        if high > 7 or low > high or stride == 0:
+            raise ValueError(f"{show(field)} is not a valid day of week: use 0-7 (0 and 7 are "
+                             "Sunday) or mon-sun")
+        out.append(",".join(dict.fromkeys(_WEEKDAYS[d] for d in range(low, high + 1, stride))))
+    return ",".join(out)
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """An APScheduler trigger for a 5-field crontab `expression`, read as cron reads it."""
     from apscheduler.triggers.cron import CronTrigger
 
+    minute, hour, day, month, weekday = expression.split()
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                       day_of_week=_cron_weekdays(weekday), timezone=timezone)
+
+
+def check_cron(expression: str) -> None:
+    """Raise ValueError unless `expression` is a valid 5-field cron expression that fires."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"{show(expression)} is not a 5-field cron expression")
+    if fields[2] != "*" and fields[4] != "*":
+        # cron fires when EITHER the day of month or the day of week matches, APScheduler
+        # only when both do: refuse the expression rather than run it differently.
+        raise ValueError(f"{show(expression)} restricts both the day of month and the day of "
+                         "week, which cron and veille read differently; restrict only one")
+    # APScheduler runs the digests, so its parser is the one that decides.
     try:
-        CronTrigger.from_crontab(expression, timezone="UTC")
+        trigger = cron_trigger(expression, "UTC")
     except ValueError as exc:
         raise ValueError(f"{show(expression)} is not a valid cron expression: {exc}") from None
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError(f"{show(expression)} never fires (no such date)")
 
 
 def _is_zone(name: str) -> bool:

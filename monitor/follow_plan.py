@@ -116,7 +116,7 @@ def on_changed_item(session: Session, router: Router, cfg: FeedConfig, item: Ite
     version.page_title, version.page_text = carried.page_title, carried.page_text
     version.page_published, version.page_modified = carried.page_published, carried.page_modified
     version.page_fingerprint = carried.page_fingerprint
-    pending = page_store.pending_event(session, item, now, now)
+    pending = page_store.pending_event(session, item, item.current_version, now, now)
     hold = now + timedelta(seconds=cfg.timeout + HOLD_MARGIN)
     for delivery in pending.deliveries if pending is not None else []:
         delivery.next_attempt_at = max(delivery.next_attempt_at, hold)

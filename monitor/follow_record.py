@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from monitor import follow_plan, schedule
 from monitor.config import Config, FeedConfig
-from monitor.diff import iso_instant
 from monitor.excerpt import changed_paragraphs
 from monitor.page import PAGE_RULES_VERSION, TEXT_LIMIT, PageSnapshot, diff_pages, \
     page_fingerprint
@@ -84,9 +83,12 @@ class PageRecorder:
     rng: random.Random
     due_at: DueAt
 
-    def failure(self, page: Page, plan: follow_plan.FollowPlan | None, outcome: PageOutcome,
+    def failure(self, session: Session, page: Page, item: Item,
+                plan: follow_plan.FollowPlan | None, outcome: PageOutcome,
                 result: FetchResult | None, now: datetime, *, stop: bool = False) -> None:
-        """A failed check: count it and back off; 404, 410 and `stop` end the following."""
+        """A failed check: count it and back off; 404, 410 and `stop` end the following.
+        A page failure is the page's alone: the feed and its alerts go on."""
+        self._release_hold(session, item, now)
         page.consecutive_failures += 1
         page.last_checked_at = now
         stop = stop or plan is None or (result is not None and (
@@ -147,11 +149,11 @@ class PageRecorder:
             silent = None if found.text_changed else "page-volatile"
         outcome.status = {"page-baseline": "baseline", "page-rules": "baseline",
                           "page-volatile": "volatile", None: "changed"}[silent]
+        pending = page_store.pending_event(session, item, current.number, now - FOLD_WINDOW,
+                                           now)
         version = _page_version(current, snapshot, fingerprint, silent, now)
         item_store.add_version(session, item, version)
         stored = [_stored(c, known, snapshot, cfg) for c in changes]
-        pending = page_store.pending_event(session, item, now - FOLD_WINDOW, now) \
-            if current.number == version.number - 1 else None
         if pending is not None and (pending.deliveries or plan.page_watches):
             self._fold(session, item, cfg, plan, pending, current, version, snapshot, known,
                        stored, outcome, now)
@@ -181,12 +183,11 @@ class PageRecorder:
             verdict = self.router.page_changed(
                 cfg.name, (_Text.of(prior, None), _Text.of(prior, prior_page)),
                 (_Text.of(current, None), _Text.of(current, snapshot)), plan.page_watches)
-        routes = _reroute(session, event, pending.deliveries, verdict, now)
-        for delivery in pending.deliveries:
-            if delivery in session:
-                delivery.next_attempt_at = self.due_at(delivery.notifier, now)
-        self._outbox(session, event, [r for r in routes if r.notifier not in
-                                      {d.notifier for d in pending.deliveries}], now)
+        routes = _reroute(session, event, pending.deliveries, verdict)
+        had = {d.notifier for d in pending.deliveries}
+        for delivery in pending.deliveries:  # released from the hold, if any
+            delivery.next_attempt_at = self.due_at(delivery.notifier, now)
+        self._outbox(session, event, [r for r in routes if r.notifier not in had], now)
         if routes:
             outcome.alerts.append(PlannedAlert(event.type, cfg.name, current.title,
                                                current.display_link or current.link,
@@ -217,7 +218,8 @@ class PageRecorder:
 
     def _release_hold(self, session: Session, item: Item, now: datetime) -> None:
         """No page version to join: the held feed-side alerts go out now."""
-        pending = page_store.pending_event(session, item, now - FOLD_WINDOW, now)
+        pending = page_store.pending_event(session, item, item.current_version,
+                                           now - FOLD_WINDOW, now)
         for delivery in pending.deliveries if pending is not None else []:
             due = self.due_at(delivery.notifier, now)
             if delivery.next_attempt_at > due:
@@ -265,21 +267,20 @@ def _watches(verdict: Verdict) -> dict[str, object]:
 
 
 def _reroute(session: Session, event: Event, deliveries: list[Delivery],
-             verdict: Verdict | None, now: datetime) -> list[Route]:
+             verdict: Verdict | None) -> list[Route]:
     """Apply a new verdict to a folded event's unsent rows; the routes now planned."""
     if verdict is None:
         return [Route(d.notifier, tuple(d.watches), tuple(d.matched), d.match)
                 for d in deliveries]
     event.watches = _watches(verdict)
     routed = {r.notifier: r for r in verdict.routes}
-    for delivery in deliveries:
+    for delivery in list(deliveries):
         route = routed.get(delivery.notifier)
         if route is None:  # never tried: the revision no longer concerns this notifier
             session.delete(delivery)
+            deliveries.remove(delivery)
         else:
             delivery.watches, delivery.matched = list(route.watches), list(route.matched)
             delivery.match = route.match
     return list(verdict.routes)
 
-
-__all__ = ["PageOutcome", "PageRecorder", "iso_instant", "stored_snapshot"]

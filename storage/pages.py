@@ -85,8 +85,9 @@ class Pending:
     deliveries: list[Delivery]
 
 
-def pending_event(session: Session, item: Item, since: datetime, now: datetime) -> Pending | None:
-    """The item's latest event, if it is an item.new or item.changed about its current version,
+def pending_event(session: Session, item: Item, version: int, since: datetime,
+                  now: datetime) -> Pending | None:
+    """The item's latest event, if it is an item.new or item.changed about its `version`,
     occurred since `since`, and none of its deliveries was sent, tried or is being sent.
 
     The rows are locked (PostgreSQL), so a dispatcher cannot claim them until this transaction
@@ -95,7 +96,7 @@ def pending_event(session: Session, item: Item, since: datetime, now: datetime) 
     event = session.scalars(select(Event).where(Event.item_id == item.id)
                             .order_by(Event.id.desc()).limit(1)).first()
     if event is None or event.type not in ("item.new", "item.changed") \
-            or event.version != item.current_version or event.occurred_at < since:
+            or event.version != version or event.occurred_at < since:
         return None
     deliveries = list(session.scalars(select(Delivery).where(Delivery.event_id == event.id)
                                       .order_by(Delivery.id).with_for_update()))
