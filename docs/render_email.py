@@ -85,7 +85,8 @@ def as_text(message: EmailMessage) -> str:
     head = [f"{name}: {' '.join(str(message[name]).split())}" for name in names if message[name]]
     plain = message.get_body(("plain",))
     assert plain is not None
-    return "\n".join(head) + "\n\n" + plain.get_content()
+    body: str = plain.get_content()
+    return "\n".join(head) + "\n\n" + body
 
 
 def screenshot(html: str, png: Path, chromium: str) -> None:
@@ -96,6 +97,8 @@ def screenshot(html: str, png: Path, chromium: str) -> None:
             [chromium, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1",
+             # Without it the bottom of the window can be captured before it is painted.
+             "--run-all-compositor-stages-before-draw",
              f"--user-data-dir={Path(tmp) / 'profile'}", f"--screenshot={png}",
              "--window-size=800,1100", page.as_uri()],
             check=True, capture_output=True, timeout=120,

@@ -37,7 +37,9 @@ def build_alert(claimed: Claimed, config: Config) -> Alert:
         item_info = ItemInfo(
             key=item.key, title=version.title, link=version.display_link or version.link,
             published=version.published, updated=version.updated,
-            summary=cap_text(summary, SUMMARY_LIMIT), version=version.number)
+            summary=cap_text(summary, SUMMARY_LIMIT), version=version.number,
+            page_title=version.page_title, page_published=version.page_published,
+            page_modified=version.page_modified)
     return Alert(
         id=delivery.alert_id,
         type=event.type,

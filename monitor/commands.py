@@ -12,6 +12,7 @@ from monitor import display
 from monitor.config import Config, parse_duration
 from monitor.daemon import Daemon, owner_id, single_run_lock
 from monitor.dispatch import Dispatcher, DispatchReport
+from monitor.follow import Follower
 from monitor.poll import Poller, PollReport
 from storage import deliveries as outbox
 from storage import feeds as feed_store
@@ -66,6 +67,12 @@ def check(config: Config, *, feeds: list[str] | None, dry_run: bool) -> int:
     poller.sync_feeds()
     report = poller.poll(feeds or None, due_only=False, dry_run=dry_run)
     print_poll(report, config, dry_run=dry_run)
+    # Followed article pages (issue 4): after the poll, before dispatch, so that a page revision
+    # found now goes out in this run; a page failure does not fail the command.
+    pages = Follower(config, db, owner=owner).check(feeds or None, due_only=False,
+                                                    dry_run=dry_run)
+    for line in pages.lines(dry_run=dry_run):
+        print(config.redact(line))
     failed = bool(report.failed)
     if not dry_run:
         dispatcher = Dispatcher(config, db, owner=owner)

@@ -46,9 +46,6 @@ __all__ = [
 # Keys DESIGN.md fixes but this version does not implement: present, they are an error.
 # Remove a line when its feature lands.
 NOT_SUPPORTED_YET: frozenset[str] = frozenset({
-    "feed.follow", "feed.follow_interval", "feed.follow_for", "feed.match_page",
-    "watch.follow", "watch.follow_interval", "watch.follow_for", "watch.match_page",
-    "veille.allow_private",
     "notifier.digest",
     "notifier.max_per_minute",
 })

@@ -1,4 +1,5 @@
-"""`veille run`: APScheduler drives the "poll due feeds" and "dispatch" jobs until a signal.
+"""`veille run`: APScheduler drives the "poll due feeds", "check followed pages" and "dispatch"
+jobs until a signal.
 
 All state lives in veille's tables; the scheduler (memory job store) only ticks. SIGTERM and
 SIGINT stop it: in-flight work finishes or is given back (leases, claims) within a bound.
@@ -26,6 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor.config import Config, load_config
 from monitor.dispatch import Dispatcher
 from monitor.errors import AlreadyRunningError, ConfigError
+from monitor.follow import Follower
 from monitor.poll import Poller
 from storage.database import Database, sqlite_path
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 POLL_TICK = 5.0  # how often due feeds are looked for
 DISPATCH_TICK = 5.0
+FOLLOW_TICK = 5.0  # how often due followed pages are looked for (issue 4)
 STOP_GRACE = 30.0  # how long in-flight work may take after a stop signal
 
 
@@ -108,6 +111,7 @@ class Daemon:
     def _build(self) -> None:
         self.poller = Poller(self.config, self.db, owner=self.owner, now=self._now)
         self.dispatcher = Dispatcher(self.config, self.db, owner=self.owner, now=self._now)
+        self.follower = Follower(self.config, self.db, owner=self.owner, now=self._now)
 
     def poll_job(self) -> None:
         if self.stop_event.is_set():
@@ -119,6 +123,19 @@ class Daemon:
                 log.exception("poll cycle failed; will try again at the next tick")
                 return
             if any(o.alerts for o in report.outcomes):
+                self.dispatch_job()
+
+    def follow_job(self) -> None:
+        """Check the followed article pages that are due (issue 4)."""
+        if self.stop_event.is_set():
+            return
+        with self.inflight.track():
+            try:
+                report = self.follower.check()
+            except Exception:
+                log.exception("page check cycle failed; will try again at the next tick")
+                return
+            if report.alerts:
                 self.dispatch_job()
 
     def dispatch_job(self) -> None:
@@ -169,6 +186,8 @@ class Daemon:
                           name="poll due feeds", next_run_time=now)
         scheduler.add_job(self.dispatch_job, "interval", seconds=DISPATCH_TICK, id="dispatch",
                           name="dispatch", next_run_time=now)
+        scheduler.add_job(self.follow_job, "interval", seconds=FOLLOW_TICK, id="follow",
+                          name="check followed pages", next_run_time=now)
         scheduler.start()
         log.info("veille running: %d feeds, %d watches, %d notifiers, database %s",
                  len(self.config.feeds), len(self.config.watches), len(self.config.notifiers),
@@ -181,6 +200,7 @@ class Daemon:
         finally:
             self.poller.stopping.set()
             self.dispatcher.stopping.set()
+            self.follower.stopping.set()
             scheduler.shutdown(wait=False)
             if not self.inflight.wait_idle(STOP_GRACE):
                 log.warning("in-flight work did not finish within %.0fs; leases and claims "

@@ -119,8 +119,8 @@ def _cron_weekdays(field: str) -> str:
         if high > 7 or low > high or stride == 0:
             raise ValueError(f"{show(field)} is not a valid day of week: use 0-7 (0 and 7 are "
                              "Sunday) or mon-sun")
-        out.append(",".join(dict.fromkeys(_WEEKDAYS[d] for d in range(low, high + 1, stride))))
-    return ",".join(out)
+        out.extend(_WEEKDAYS[d] for d in range(low, high + 1, stride))
+    return ",".join(dict.fromkeys(out))
 
 
 def cron_trigger(expression: str, timezone: str) -> CronTrigger:

@@ -22,8 +22,13 @@ from sqlalchemy.orm import Session
 from monitor import follow_plan, schedule
 from monitor.config import Config, FeedConfig
 from monitor.excerpt import changed_paragraphs
-from monitor.page import PAGE_RULES_VERSION, TEXT_LIMIT, PageSnapshot, diff_pages, \
-    page_fingerprint
+from monitor.page import (
+    PAGE_RULES_VERSION,
+    TEXT_LIMIT,
+    PageSnapshot,
+    diff_pages,
+    page_fingerprint,
+)
 from monitor.record import DueAt, PlannedAlert
 from monitor.records import Change, FetchResult
 from monitor.route import Route, Router, Verdict

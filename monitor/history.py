@@ -12,10 +12,12 @@ from monitor.excerpt import changed_paragraphs
 from notifiers.textdiff import mark_text
 from storage import feeds as feed_store
 from storage import items as item_store
+from storage import pages as page_store
 from storage.database import Database
 from storage.models import Feed, Item, ItemVersion
 
 FIELDS = ("title", "link", "summary", "content", "published", "updated")
+PAGE_FIELDS = ("page_title", "page_published", "page_modified", "page_text")
 
 
 def _value(version: ItemVersion, name: str) -> str:
@@ -86,7 +88,9 @@ def _show_item(session: Session, item: Item, tz: str) -> None:
     feed = session.get(Feed, item.feed_id)
     print(f"item {item.key} (feed {feed.name if feed else '-'}), first seen "
           f"{display.local(item.first_seen_at, tz)}")
+    _show_page(session, item, tz)
     previous: ItemVersion | None = None
+    last_page: ItemVersion | None = None
     for version in item_store.versions(session, item.id):
         note = f" — silent: {version.silent_reason}" if version.silent_reason else ""
         print(f"  version {version.number}  {display.local(version.recorded_at, tz)}{note}")
@@ -96,10 +100,42 @@ def _show_item(session: Session, item: Item, tz: str) -> None:
             print(f"    published: {display.local(version.published, tz)}  updated: "
                   f"{display.local(version.updated, tz)}")
         else:
-            for name in FIELDS:
-                before, after = _value(previous, name), _value(version, name)
-                if before != after:
-                    print(f"    {name}:")
-                    for line in _diff_lines(before, after):
-                        print(f"      {line}")
+            _print_diffs(previous, version, FIELDS)
+        # Page fields (issue 4): a version without them (a silent feed-side one) keeps the last.
+        if version.page_fingerprint is not None:
+            if last_page is None:
+                print(f"    page title: {version.page_title}")
+                print(f"    page published: {display.local(version.page_published, tz)}  "
+                      f"page modified: {display.local(version.page_modified, tz)}")
+                paragraphs = len((version.page_text or "").split("\n\n"))
+                print(f"    page text: {paragraphs} paragraph(s)")
+            else:
+                _print_diffs(last_page, version, PAGE_FIELDS)
+            last_page = version
         previous = version
+
+
+def _print_diffs(before: ItemVersion, after: ItemVersion, names: tuple[str, ...]) -> None:
+    for name in names:
+        old, new = _value(before, name), _value(after, name)
+        if old != new:
+            print(f"    {name}:")
+            for line in _diff_lines(old, new):
+                print(f"      {line}")
+
+
+def _show_page(session: Session, item: Item, tz: str) -> None:
+    """The followed page's state: where, until when, and its last error."""
+    page = page_store.get(session, item.id)
+    if page is None:
+        return
+    if page.next_check_at is not None:
+        state = (f"followed until {display.local(page.follow_until, tz)}, next check "
+                 f"{display.local(page.next_check_at, tz)}")
+    else:
+        state = "no longer followed"
+    print(f"  page {page.url}: {state}; last checked {display.local(page.last_checked_at, tz)}")
+    if page.last_error:
+        failures = f" ({page.consecutive_failures} failed checks)" \
+            if page.consecutive_failures > 1 else ""
+        print(f"    last error{failures}: {page.last_error}")

@@ -138,7 +138,11 @@ class Alert:
 
 @runtime_checkable
 class Notifier(Protocol):
-    """What every notifier is. Built by its class's `from_options`; `send` is synchronous."""
+    """What every notifier is. Built by its class's `from_options`; `send` is synchronous.
+
+    A notifier may also define `send_digest` (see `DigestNotifier`); one that does not gets
+    the alerts of a digest period one by one, through `send`, when the period ends.
+    """
 
     name: str
 
@@ -147,6 +151,19 @@ class Notifier(Protocol):
 
     def close(self) -> None:
         """Release connections; called once at shutdown."""
+
+
+@runtime_checkable
+class DigestNotifier(Notifier, Protocol):
+    """A notifier that can send several alerts as one message (`digest = "1h"` in config)."""
+
+    def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """Deliver `alerts` (newest first, at least one) as ONE message, or raise
+        TransientError / PermanentError: the batch is sent, retried or given up as a whole.
+
+        Receivers de-duplicate on `notifiers.digest.digest_id(alerts)`, the same for the same
+        set of alerts on every retry.
+        """
 
 
 class NotifierFactory(Protocol):

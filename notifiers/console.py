@@ -7,9 +7,10 @@ Every feed text is put on one line first, so a title cannot move the cursor or f
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TextIO
 
+from notifiers import digest
 from notifiers.base import Alert, NotifierConfigError, TransientError
 from notifiers.render import format_local, label, one_line
 from notifiers.view import AlertView, ChangeView, build_view
@@ -47,6 +48,21 @@ def format_alert(alert: Alert) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def format_digest(alerts: Sequence[Alert]) -> str:
+    """The block printed for a digest: its headline, then each watch's alerts, one line each
+    (headline, link, then feed · keywords · what changed · when)."""
+    lines = [f"── veille · {digest.digest_headline(alerts)} ──"]
+    for group in digest.groups(alerts):
+        lines.append(f"  {group.title}")
+        for alert in group.alerts:
+            entry = digest.line(alert)
+            lines.append(f"    • {entry.headline}")
+            if entry.link:
+                lines.append(f"      {entry.link}")
+            lines.append(f"      {entry.meta}")
+    return "\n".join(lines) + "\n\n"
+
+
 class ConsoleNotifier:
     """Prints each alert as a block of text; `stream = "stdout"` (default) or `"stderr"`."""
 
@@ -77,7 +93,13 @@ class ConsoleNotifier:
 
     def send(self, alert: Alert) -> None:
         """Print one block for `alert`; a closed or broken stream is a transient failure."""
-        block = format_alert(alert)
+        self._write(format_alert(alert))
+
+    def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """Print one block for the digest of `alerts`, grouped by watch, newest first."""
+        self._write(format_digest(alerts))
+
+    def _write(self, block: str) -> None:
         target = self._target()
         encoding = getattr(target, "encoding", None) or "utf-8"
         try:

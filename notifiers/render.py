@@ -53,6 +53,12 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Ceci est une alerte de test : veille peut envoyer par ce canal.",
     ),
     "alert_id": ("alert id", "alerte"),
+    "digest": ("Digest", "Récapitulatif"),
+    "alert": ("alert", "alerte"),
+    "alerts": ("alerts", "alertes"),
+    "feed_health": ("Feed health", "Santé des flux"),
+    "other": ("Other", "Autres"),
+    "more": ("more", "de plus"),
     "colon": (":", " :"),
 }
 _MONTHS = {

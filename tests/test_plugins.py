@@ -29,6 +29,7 @@ import monitor
 from monitor.cli import main
 from monitor.config import load_config
 from notifiers import registry
+from notifiers.base import COMMON_KEYS, Notifier, NotifierFactory
 from notifiers.console import ConsoleNotifier
 
 PLUGIN_SOURCE = Path(__file__).parent / "data" / "plugin"
@@ -255,3 +256,18 @@ class TestValidate:
             "config.toml: notifier.loft.type: the 'broken' notifier plugin "
             "(veille_pigeon:NoSuchNotifier, from veille-pigeon 0.1.0) cannot be loaded: "
             "AttributeError: module 'veille_pigeon' has no attribute 'NoSuchNotifier'"]
+
+
+class TestPluginDocs:
+    """docs/plugins.md documents every member of the contract a plugin implements."""
+
+    def test_every_member_and_common_key_is_documented(self) -> None:
+        text = (REPO / "docs" / "plugins.md").read_text("utf-8")
+        contract = {name for protocol in (Notifier, NotifierFactory)
+                    for name in [*vars(protocol), *protocol.__annotations__]
+                    if not name.startswith("_")}
+        assert contract >= {"type_name", "secret_keys", "from_options", "name", "send", "close"}
+        members = contract | set(COMMON_KEYS) | {
+            "NotifierConfigError", "TransientError", "PermanentError", "retry_after",
+            registry.ENTRY_POINT_GROUP}
+        assert {m for m in members if f"`{m}" not in text} == set()
