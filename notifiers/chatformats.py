@@ -2,15 +2,18 @@
 
 `view(alert)` gives raw (unescaped) text: headline, link, facts, changes, footer. Each
 service module in `notifiers/formats/` escapes it its own way and cuts it to its limits with
-`clip`, which counts UTF-16 units (what the services' limits count) after escaping.
+`clip`, which counts UTF-16 units (what the services' limits count) after escaping. A digest
+is packed into each service's limits with `pack`, the alerts that do not fit counted in a
+"+ N more" line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from notifiers import digest
 from notifiers.base import Alert
 from notifiers.render import (
     DATE_FIELDS,
@@ -71,6 +74,11 @@ def units(text: str) -> int:
 def neutralise_mentions(text: str) -> str:
     """Put a zero-width space after every word-initial `@` so `@everyone` pings nobody."""
     return _MENTION.sub("@" + ZWSP, text)
+
+
+def link_target(url: str) -> str:
+    """A URL that cannot end a Markdown link early: `(`, `)`, `<`, `>` percent-encoded."""
+    return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
 
 
 def clip(text: str, limit: int, escape: Callable[[str], str] = str) -> str:
@@ -175,3 +183,38 @@ def plain_text(v: AlertView) -> str:
         parts.append(f"{c.label}\n{v.caption('before')} {c.before}\n{v.caption('after')} {c.after}")
     parts.append(v.footer)
     return "\n\n".join(parts)
+
+
+def pack(pieces: Sequence[tuple[str, int]], limit: int, max_chunks: int,
+         sep: str = "\n") -> tuple[list[str], int]:
+    """Join `pieces` (text, alerts it shows) in order into at most `max_chunks` chunks of at
+    most `limit` UTF-16 units; stop at the first piece that does not fit. Returns the chunks
+    and how many alerts they show, so the caller can say how many more there are."""
+    chunks: list[str] = []
+    shown = 0
+    for text, count in pieces:
+        if chunks and units(chunks[-1]) + units(sep) + units(text) <= limit:
+            chunks[-1] += sep + text
+        elif units(text) <= limit and len(chunks) < max_chunks:
+            chunks.append(text)
+        else:
+            break
+        shown += count
+    return chunks, shown
+
+
+def digest_pieces(alerts: Sequence[Alert], entry: Callable[[digest.Line], str],
+                  heading: Callable[[str], str], sep: str = "\n") -> list[tuple[str, int]]:
+    """One piece per alert of a digest, newest first within each watch; the first of each
+    group carries the group's heading, so that a heading never ends a chunk alone."""
+    pieces = []
+    for group in digest.groups(alerts):
+        for i, alert in enumerate(group.alerts):
+            text = entry(digest.line(alert))
+            pieces.append((heading(group.title) + sep + text if i == 0 else text, 1))
+    return pieces
+
+
+def more_line(shown: int, total: int, language: str) -> str:
+    """"+ 3 more" when only `shown` of `total` alerts fit in the message; else ""."""
+    return f"+ {total - shown} {label('more', language)}" if shown < total else ""

@@ -1,4 +1,4 @@
-"""The `email` notifier: one multipart message per alert over SMTP (STARTTLS, TLS or plain).
+"""The `email` notifier: one multipart message per alert (or per digest) over SMTP.
 
 Failures map onto the notifier contract: connection errors, timeouts and SMTP 4xx replies are
 transient; SMTP 5xx replies, refused logins and certificates that fail verification are
@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, ClassVar
 
+from notifiers import digest
 from notifiers.base import Alert, NotifierError, PermanentError, TransientError
+from notifiers.email_digest import build_digest_message
 from notifiers.email_message import EmailTemplates, build_message
 from notifiers.email_options import EmailSettings, parse_options
 
@@ -36,7 +38,7 @@ def _decode(reply: bytes | str) -> str:
 
 
 class EmailNotifier:
-    """Sends each alert as one email; a connection per alert (alerts are few and far apart)."""
+    """Sends each alert (or digest) as one email; a connection per message (they are few)."""
 
     type_name: ClassVar[str] = "email"
     secret_keys: ClassVar[frozenset[str]] = frozenset({"password"})
@@ -62,6 +64,15 @@ class EmailNotifier:
             templates=self.templates, now=now,
         )
 
+    def digest_message(self, alerts: Sequence[Alert], now: datetime | None = None
+                       ) -> EmailMessage:
+        """The digest email for `alerts`, as it would be sent."""
+        s = self.settings
+        return build_digest_message(
+            alerts, sender=s.sender, to=s.to, subject_prefix=s.subject_prefix,
+            templates=self.templates, now=now,
+        )
+
     def send(self, alert: Alert) -> None:
         """Deliver `alert` or raise TransientError / PermanentError."""
         try:
@@ -69,6 +80,14 @@ class EmailNotifier:
         except Exception as exc:  # a template or header failure will not cure itself
             raise PermanentError(f"cannot build the email: {exc}") from exc
         self._deliver(msg, alert.id)
+
+    def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """Deliver `alerts` as one digest email or raise TransientError / PermanentError."""
+        try:
+            msg = self.digest_message(alerts)
+        except Exception as exc:  # a template or header failure will not cure itself
+            raise PermanentError(f"cannot build the digest email: {exc}") from exc
+        self._deliver(msg, digest.digest_id(alerts))
 
     def _context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()

@@ -37,7 +37,7 @@ SUBJECT_LIMIT = 250
 _LINE = 78  # RFC 5322's recommended line length
 _FIRST = _LINE - len("Subject: ")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_+=-]+(?:\.[A-Za-z0-9_+=-]+)*")
-_BANDS = {"item.new": "#1e3a5f", "item.changed": "#8a4b08", "feed.failing": "#9b1c1c",
+BANDS = {"item.new": "#1e3a5f", "item.changed": "#8a4b08", "feed.failing": "#9b1c1c",
           "feed.recovered": "#046c4e", "test": "#3e4c59"}
 _DEL = '<del style="background-color:#f8c4c4;color:#771d1d;text-decoration:line-through;">'
 _INS = '<ins style="background-color:#bcf0da;color:#014737;text-decoration:none;">'
@@ -128,6 +128,9 @@ class EmailTemplates:
         builtin.filters.update(inline_marks=_inline_marks, nl2br=_nl2br)
         self.text = builtin.get_template("email.txt.j2")
         self.html: Template = builtin.get_template("email.html.j2")
+        # Digests always use the built-in templates: `template` and `subject` are per alert.
+        self.digest_text = builtin.get_template("digest.txt.j2")
+        self.digest_html = builtin.get_template("digest.html.j2")
         if html_path is not None:
             path = Path(html_path)
             # Sandboxed: a template in config can read the alert, not reach into Python.
@@ -148,7 +151,7 @@ class EmailTemplates:
         link = safe_url(alert.item.link) if alert.item is not None else safe_url(alert.feed.url)
         return dict(
             view=view, labels=view.labels, alert=alert, link=link, headline=view.headline,
-            band=_BANDS.get(alert.type, _BANDS["test"]),
+            band=BANDS.get(alert.type, BANDS["test"]),
         )
 
     def render(self, alert: Alert) -> tuple[str, str, str]:
@@ -170,12 +173,8 @@ def build_message(
     alert_id = one_line(alert.id)
     if not alert_id.isascii() or len(alert_id) > 200:
         alert_id = id_part(alert_id)
-    when = local_time(now or datetime.now(UTC), alert.timezone)
     headers = [
-        ("From", formataddr((one_line(sender[0]), sender[1]), charset="utf-8")),
-        ("To", ",\n ".join(formataddr((one_line(n), a), charset="utf-8") for n, a in to)),
-        ("Subject", encode_subject(subject)),
-        ("Date", format_datetime(when)),
+        *envelope_headers(sender, to, subject, now, alert.timezone),
         ("Message-ID", f"<{id_part(alert.id)}@{domain}>"),
         *threading_headers(alert, domain),
         ("Auto-Submitted", "auto-generated"),
@@ -183,6 +182,23 @@ def build_message(
         ("X-Veille-Alert-Id", alert_id),
         ("X-Veille-Alert-Type", one_line(alert.type)),
     ]
+    return assemble(headers, text, html)
+
+
+def envelope_headers(sender: tuple[str, str], to: Sequence[tuple[str, str]], subject: str,
+                     now: datetime | None, timezone: str) -> list[tuple[str, str]]:
+    """From, To, Subject (folded by hand) and Date, as every veille email carries them."""
+    when = local_time(now or datetime.now(UTC), timezone)
+    return [
+        ("From", formataddr((one_line(sender[0]), sender[1]), charset="utf-8")),
+        ("To", ",\n ".join(formataddr((one_line(n), a), charset="utf-8") for n, a in to)),
+        ("Subject", encode_subject(subject)),
+        ("Date", format_datetime(when)),
+    ]
+
+
+def assemble(headers: Sequence[tuple[str, str]], text: str, html: str) -> EmailMessage:
+    """A `multipart/alternative` message with `headers` written as given."""
     msg = EmailMessage(policy=POLICY)
     for name, value in headers:
         msg.set_raw(name, value)

@@ -1,4 +1,4 @@
-"""The webhook notifier: POSTs each alert as veille's JSON body or in a chat service's format.
+"""The webhook notifier: POSTs each alert (or digest) as veille's JSON or a chat service's format.
 
 Outcomes: 2xx sent; connection errors, timeouts, 408 and 5xx → TransientError; 429 and 503
 carry the delay the server asked for (`Retry-After`, or Discord's JSON `retry_after`), capped
@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from notifiers import formats, signing
+from notifiers import digest, formats, signing
 from notifiers.base import Alert, NotifierError, PermanentError, TransientError
 from notifiers.render import cap, one_line
 from notifiers.webhook_options import DEFAULT_TIMEOUT, parse_options, show_url
@@ -107,16 +107,29 @@ class WebhookNotifier:
         payload = alert.to_json() if self.format == "json" else formats.render(self.format, alert)
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+    def digest_body(self, alerts: Sequence[Alert]) -> bytes:
+        """The request body for a digest of `alerts`: one message, whatever the format."""
+        payload = (digest.to_json(alerts) if self.format == "json"
+                   else formats.render_digest(self.format, alerts))
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
     def send(self, alert: Alert) -> None:
         """POST `alert` once; raise TransientError or PermanentError when it was not taken."""
-        body = self.body(alert)
+        self._post(self.body(alert), alert.id)
+
+    def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """POST the digest of `alerts` once (signed with the digest's id), like `send`."""
+        self._post(self.digest_body(alerts), digest.digest_id(alerts))
+
+    def _post(self, body: bytes, message_id: str) -> None:
         headers = dict(self._headers)
         if self._key is not None:
             try:
                 stamp = int(self._clock())
-                headers.update(signing.signature_headers(self._key, alert.id, stamp, body))
+                headers.update(signing.signature_headers(self._key, message_id, stamp, body))
             except ValueError as exc:
-                raise PermanentError(f"cannot sign alert {one_line(alert.id)!r}: {exc}") from None
+                raise PermanentError(f"cannot sign alert {one_line(message_id)!r}: {exc}"
+                                     ) from None
         deadline = time.monotonic() + self.timeout
         try:
             with self._client.stream("POST", self._url, content=body, headers=headers) as reply:

@@ -73,31 +73,65 @@ def claim_due(session: Session, now: datetime, owner: str, lease: float, *,
     return claimed
 
 
-def mark_sent(session: Session, delivery_id: int, now: datetime) -> None:
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+def _ids(delivery_ids: int | Sequence[int]) -> list[int]:
+    return [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
+
+
+def mark_sent(session: Session, delivery_ids: int | Sequence[int], now: datetime) -> None:
+    """Record a successful send of one delivery, or of every delivery of a digest."""
+    session.execute(update(Delivery).where(Delivery.id.in_(_ids(delivery_ids))).values(
         status=SENT, sent_at=now, attempts=Delivery.attempts + 1, claimed_by=None,
         claimed_until=None, last_error=None))
 
 
-def mark_retry(session: Session, delivery_id: int, error: str, next_at: datetime) -> None:
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+def mark_retry(session: Session, delivery_ids: int | Sequence[int], error: str,
+               next_at: datetime) -> None:
+    """Record a failed attempt that will be tried again at `next_at`."""
+    session.execute(update(Delivery).where(Delivery.id.in_(_ids(delivery_ids))).values(
         attempts=Delivery.attempts + 1, next_attempt_at=next_at, claimed_by=None,
         claimed_until=None, last_error=error))
 
 
-def mark_given_up(session: Session, delivery_id: int, error: str, *,
+def mark_given_up(session: Session, delivery_ids: int | Sequence[int], error: str, *,
                   attempted: bool = True) -> None:
+    """Stop trying: the delivery stays listed (`veille deliveries`) until retried by hand."""
     values: dict[str, object] = {"status": GIVEN_UP, "claimed_by": None,
                                  "claimed_until": None, "last_error": error}
     if attempted:
         values["attempts"] = Delivery.attempts + 1
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+    session.execute(update(Delivery).where(Delivery.id.in_(_ids(delivery_ids))).values(
+        **values))
 
 
-def release(session: Session, delivery_id: int) -> None:
-    """Give a claimed delivery back untouched (shutdown before it was tried)."""
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+def defer(session: Session, delivery_ids: int | Sequence[int], until: datetime) -> None:
+    """Hold claimed deliveries back until `until` without counting an attempt (rate limit)."""
+    session.execute(update(Delivery).where(Delivery.id.in_(_ids(delivery_ids))).values(
+        next_attempt_at=until, claimed_by=None, claimed_until=None))
+
+
+def release(session: Session, delivery_ids: int | Sequence[int]) -> None:
+    """Give claimed deliveries back untouched (shutdown before they were tried)."""
+    session.execute(update(Delivery).where(Delivery.id.in_(_ids(delivery_ids))).values(
         claimed_by=None, claimed_until=None))
+
+
+def attempts_of(session: Session, delivery_ids: Sequence[int]) -> int:
+    """The most failed attempts any of these deliveries has had."""
+    counts = session.scalars(select(Delivery.attempts).where(Delivery.id.in_(list(delivery_ids))))
+    return max(counts, default=0)
+
+
+def bring_forward(session: Session, notifier: str, later_than: datetime,
+                  to: datetime) -> int:
+    """Make untried pending deliveries of `notifier` due after `later_than` due at `to`
+    instead (its digest was removed or shortened); returns how many moved."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.notifier == notifier, Delivery.status == PENDING,
+               Delivery.attempts == 0, Delivery.next_attempt_at > later_than)
+        .values(next_attempt_at=to)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def requeue(session: Session, now: datetime, ids: Sequence[int] | None) -> list[int]:

@@ -29,7 +29,7 @@ import monitor
 from monitor.cli import main
 from monitor.config import load_config
 from notifiers import registry
-from notifiers.base import COMMON_KEYS, Notifier, NotifierFactory
+from notifiers.base import COMMON_KEYS, DigestNotifier, Notifier, NotifierFactory
 from notifiers.console import ConsoleNotifier
 
 PLUGIN_SOURCE = Path(__file__).parent / "data" / "plugin"
@@ -263,10 +263,11 @@ class TestPluginDocs:
 
     def test_every_member_and_common_key_is_documented(self) -> None:
         text = (REPO / "docs" / "plugins.md").read_text("utf-8")
-        contract = {name for protocol in (Notifier, NotifierFactory)
+        contract = {name for protocol in (Notifier, DigestNotifier, NotifierFactory)
                     for name in [*vars(protocol), *protocol.__annotations__]
                     if not name.startswith("_")}
-        assert contract >= {"type_name", "secret_keys", "from_options", "name", "send", "close"}
+        assert contract >= {"type_name", "secret_keys", "from_options", "name", "send", "close",
+                            "send_digest"}
         members = contract | set(COMMON_KEYS) | {
             "NotifierConfigError", "TransientError", "PermanentError", "retry_after",
             registry.ENTRY_POINT_GROUP}

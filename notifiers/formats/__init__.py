@@ -2,11 +2,12 @@
 
 One module per service, each rendering `notifiers.chatformats.view(alert)` its own way:
 `slack` (Block Kit), `discord` (embed), `teams` (Adaptive Card), `mattermost` (Markdown).
+`render_digest(format, alerts)` renders a digest as one message in the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from notifiers.base import Alert
@@ -23,3 +24,17 @@ RENDERERS: dict[str, Callable[[Alert], dict[str, Any]]] = {
 def render(format_name: str, alert: Alert) -> dict[str, Any]:
     """The JSON body that service `format_name` expects for `alert`."""
     return RENDERERS[format_name](alert)
+
+
+DIGEST_RENDERERS: dict[str, Callable[[Sequence[Alert]], dict[str, Any]]] = {
+    "slack": slack.render_digest,
+    "discord": discord.render_digest,
+    "teams": teams.render_digest,
+    "mattermost": mattermost.render_digest,
+}
+
+
+def render_digest(format_name: str, alerts: Sequence[Alert]) -> dict[str, Any]:
+    """The JSON body that service `format_name` expects for a digest of `alerts`: one
+    message listing them by watch, within the service's limits."""
+    return DIGEST_RENDERERS[format_name](alerts)

@@ -8,10 +8,21 @@ Embed limits (title 256, description 4096, 25 fields of 256/1024, 6000 in all) a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from notifiers import digest
 from notifiers.base import Alert, iso_utc
-from notifiers.chatformats import clip, neutralise_mentions, units, view
+from notifiers.chatformats import (
+    clip,
+    digest_pieces,
+    link_target,
+    more_line,
+    neutralise_mentions,
+    pack,
+    units,
+    view,
+)
 
 CONTENT_MAX = 200  # Discord allows 2000; the embed carries the detail
 TITLE_MAX = 256
@@ -22,6 +33,8 @@ FIELDS_MAX = 25
 FACT_VALUE_MAX = 300  # facts are short lists; the room goes to the changes
 FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
+LINK_MAX = 1000  # a longer link in a digest is left out rather than crowd the others out
+MORE_ROOM = 40  # kept for the "+ N more" line
 COLORS = {"item.new": 0x2B6CB0, "item.changed": 0xD69E2E, "feed.failing": 0xC53030,
           "feed.recovered": 0x2F855A, "test": 0x718096}
 
@@ -78,6 +91,38 @@ def render(alert: Alert) -> dict[str, Any]:
         )
     return {
         "content": clip(v.headline, CONTENT_MAX, escape),
+        "embeds": [embed],
+        "allowed_mentions": {"parse": []},
+    }
+
+
+def _digest_entry(line: digest.Line) -> str:
+    title = clip(line.headline, 250, escape)
+    if line.link and len(line.link) <= LINK_MAX:
+        title = f"[{title}]({link_target(line.link)})"
+    return f"• **{title}**\n{clip(line.meta, FACT_VALUE_MAX, escape)}"
+
+
+def render_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """One Discord message listing a digest's alerts by watch in one embed's description
+    (4096), the alerts that do not fit counted at the end; no ping possible."""
+    headline = digest.digest_headline(alerts)
+    pieces = digest_pieces(alerts, _digest_entry, lambda t: f"\n__**{clip(t, 200, escape)}**__")
+    chunks, shown = pack(pieces, DESCRIPTION_MAX - MORE_ROOM, 1)
+    description = "".join(chunks).strip("\n")
+    more = more_line(shown, len(alerts), alerts[0].language)
+    if more:
+        description += f"\n\n*{escape(more)}*"
+    newest = digest.newest_first(alerts)[0]
+    embed = {
+        "title": clip(headline, TITLE_MAX, escape),
+        "description": description,
+        "color": COLORS.get(newest.type, COLORS["test"]),
+        "footer": {"text": "veille"},
+        "timestamp": iso_utc(newest.occurred_at),
+    }
+    return {
+        "content": clip(headline, CONTENT_MAX, escape),
         "embeds": [embed],
         "allowed_mentions": {"parse": []},
     }

@@ -8,14 +8,27 @@ The text stays within 4000 characters, the limit of older servers.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from notifiers import digest
 from notifiers.base import Alert
-from notifiers.chatformats import clip, neutralise_mentions, units, view
+from notifiers.chatformats import (
+    clip,
+    digest_pieces,
+    link_target,
+    more_line,
+    neutralise_mentions,
+    pack,
+    units,
+    view,
+)
 
 TEXT_MAX = 4000
 SUMMARY_MAX = 1000
 FACT_MAX = 300
+LINK_MAX = 1000  # a longer link in a digest is left out rather than crowd the others out
+MORE_ROOM = 40  # kept for the "+ N more" line
 
 _MARKDOWN = re.compile(r"([\\`*_~|<>\[\]#])")
 
@@ -25,17 +38,12 @@ def escape(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", neutralise_mentions(text))
 
 
-def _target(url: str) -> str:
-    """A URL that cannot end a Markdown link early: `(`, `)`, `<`, `>` percent-encoded."""
-    return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
-
-
 def render(alert: Alert) -> dict[str, Any]:
     """The Mattermost message for `alert`: Markdown within 4000 characters, no ping."""
     v = view(alert)
     title = clip(v.title, 300, escape)
     head = [f"#### {clip(v.headline, 300, escape)}",
-            f"**[{title}]({_target(v.link)})**" if v.link else f"**{title}**"]
+            f"**[{title}]({link_target(v.link)})**" if v.link else f"**{title}**"]
     colon = v.labels["colon"]
     facts = "\n".join(
         f"**{escape(f.label + colon)}** {clip(f.value, FACT_MAX, escape)}" for f in v.facts
@@ -61,3 +69,22 @@ def render(alert: Alert) -> dict[str, Any]:
         used += units(block) + 2
     parts.append(footer)
     return {"text": "\n\n".join(parts)}
+
+
+def _digest_entry(line: digest.Line) -> str:
+    title = clip(line.headline, 300, escape)
+    if line.link and len(line.link) <= LINK_MAX:
+        title = f"[{title}]({link_target(line.link)})"
+    return f"- **{title}**\n  {clip(line.meta, FACT_MAX, escape)}"
+
+
+def render_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """One Mattermost message listing a digest's alerts by watch, within 4000 characters."""
+    head = f"#### {clip(digest.digest_headline(alerts), 300, escape)}"
+    pieces = digest_pieces(alerts, _digest_entry, lambda t: f"\n**{clip(t, 200, escape)}**")
+    chunks, shown = pack(pieces, TEXT_MAX - units(head) - MORE_ROOM, 1)
+    parts = [head, *chunks]
+    more = more_line(shown, len(alerts), alerts[0].language)
+    if more:
+        parts.append(f"_{escape(more)}_")
+    return {"text": "\n".join(parts)}

@@ -7,10 +7,21 @@ objects are `verbatim` so that Slack does not auto-parse `@channel`-style names 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from notifiers import digest
 from notifiers.base import Alert
-from notifiers.chatformats import AlertView, clip, neutralise_mentions, units, view
+from notifiers.chatformats import (
+    AlertView,
+    clip,
+    digest_pieces,
+    more_line,
+    neutralise_mentions,
+    pack,
+    units,
+    view,
+)
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -18,6 +29,7 @@ FIELD_MAX = 2000
 FIELDS_MAX = 10
 BLOCKS_MAX = 50
 TEXT_MAX = 3000
+DIGEST_SECTIONS = 10  # a digest's list stays readable and under Slack's ~40,000 characters
 
 
 def escape(text: str) -> str:
@@ -76,3 +88,27 @@ def render(alert: Alert) -> dict[str, Any]:
         blocks.append(_section(clip(f"+ {more}", SECTION_MAX, escape)))
     blocks.append({"type": "context", "elements": [_mrkdwn(clip(v.footer, 300, escape))]})
     return {"text": clip(v.headline, TEXT_MAX, escape), "blocks": blocks}
+
+
+def _digest_entry(line: digest.Line) -> str:
+    title = link(line.link, line.headline, 1000) if line.link else clip(line.headline, 1000, escape)
+    return f"• *{title}*\n      {clip(line.meta, 500, escape)}"
+
+
+def render_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """One Slack message listing a digest's alerts by watch: at most 10 sections of at most
+    3000 characters, the alerts that do not fit counted at the end."""
+    headline = digest.digest_headline(alerts)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header",
+         "text": {"type": "plain_text", "text": clip(headline, HEADER_MAX, escape)}},
+    ]
+    pieces = digest_pieces(alerts, _digest_entry, lambda t: f"*{clip(t, 300, escape)}*")
+    chunks, shown = pack(pieces, SECTION_MAX, DIGEST_SECTIONS)
+    blocks.extend(_section(chunk) for chunk in chunks)
+    more = more_line(shown, len(alerts), alerts[0].language)
+    if more:
+        blocks.append(_section(escape(more)))
+    footer = f"veille · {digest.digest_id(alerts)}"
+    blocks.append({"type": "context", "elements": [_mrkdwn(clip(footer, 300, escape))]})
+    return {"text": clip(headline, TEXT_MAX, escape), "blocks": blocks}

@@ -9,10 +9,20 @@ stays well under Teams' 28 KB.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from notifiers import digest
 from notifiers.base import Alert
-from notifiers.chatformats import AlertView, clip, view
+from notifiers.chatformats import (
+    AlertView,
+    clip,
+    digest_pieces,
+    link_target,
+    more_line,
+    pack,
+    view,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -72,3 +82,40 @@ def render(alert: Alert) -> dict[str, Any]:
         if size <= MESSAGE_MAX_BYTES or side <= 50:
             return message
         side //= 2
+
+
+def _digest_entry(line: digest.Line, open_label: str) -> str:
+    # The link goes on an "Open" word, not on the title: a feed's `]` cannot break it.
+    meta = clip(line.meta, 500, escape)
+    if line.link:
+        meta += f" · [{open_label}]({link_target(line.link)})"
+    return f"**{clip(line.headline, 300, escape)}**\n{meta}"
+
+
+def render_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """One Teams card listing a digest's alerts by watch, under the size Teams accepts; the
+    alerts that do not fit are counted at the end."""
+    language = alerts[0].language
+    open_label = view(alerts[0]).labels["open"]
+    pieces = digest_pieces(alerts, lambda line: _digest_entry(line, open_label),
+                           lambda t: f"**{clip(t, 200, escape)}**", sep="\n\n")
+    blocks = len(pieces)
+    while True:
+        chunks, shown = pack(pieces, TEXT_MAX, blocks, sep="\n\n")
+        body: list[dict[str, Any]] = [
+            _text(clip(digest.digest_headline(alerts), 300, escape), weight="Bolder",
+                  size="Medium", color="Accent"),
+            *(_text(chunk, separator=True) for chunk in chunks),
+        ]
+        more = more_line(shown, len(alerts), language)
+        if more:
+            body.append(_text(escape(more), isSubtle=True))
+        card = {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.4",
+                "msteams": {"width": "Full"}, "body": body}
+        message = {"type": "message", "attachments": [
+            {"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card},
+        ]}
+        size = len(json.dumps(message, ensure_ascii=False).encode("utf-8"))
+        if size <= MESSAGE_MAX_BYTES or blocks <= 1:
+            return message
+        blocks = min(blocks, len(chunks)) - 1
