@@ -92,12 +92,12 @@ def print_poll(report: PollReport, config: Config, *, dry_run: bool) -> None:
     for o in report.outcomes:
         if o.status in ("failed", "gone"):
             print(f"{o.name}: FAILED — {config.redact(o.error or '')}")
-            continue
-        what = {"not_modified": "not modified (304)", "same_body": "unchanged (same body)",
-                "skipped": f"skipped — {o.error}"}.get(o.status)
-        if what is None:
-            what = f"{o.new} new, {o.changed} changed, {o.silent} recorded silently"
-        print(f"{o.name}: {what}" + (f" — warning: {o.warning}" if o.warning else ""))
+        else:
+            what = {"not_modified": "not modified (304)", "same_body": "unchanged (same body)",
+                    "skipped": f"skipped — {o.error}"}.get(o.status)
+            if what is None:
+                what = f"{o.new} new, {o.changed} changed, {o.silent} recorded silently"
+            print(f"{o.name}: {what}" + (f" — warning: {o.warning}" if o.warning else ""))
         for alert in o.alerts:
             verb = "would alert" if dry_run else "alert"
             targets = ", ".join(f"{r.notifier} ({', '.join(r.watches) or 'health'}"

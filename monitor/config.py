@@ -865,7 +865,13 @@ def _not_a_notifier(name: str, notifiers: Sequence[str]) -> str:
 def _redact(text: str, secrets: Iterable[str]) -> str:
     # Longest first, so that a secret containing another one is hidden whole.
     for secret in sorted(secrets, key=len, reverse=True):
-        if secret.strip():
+        if not secret.strip():
+            continue
+        if len(secret) < 6:
+            # A short value (a ${PORT}, a tiny token) is hidden where it stands as a whole
+            # token, so that "587" does not blank out every number in every log line.
+            text = re.sub(rf"(?<![\w]){re.escape(secret)}(?![\w])", "***", text)
+        else:
             text = text.replace(secret, "***")
     return text
 

@@ -1,8 +1,10 @@
 """`veille demo`: the whole flow on bundled NATO-style feeds served on loopback.
 
-It serves a French RSS feed and an English Atom feed on 127.0.0.1, records a baseline, then
-publishes a new matching item and a revision of the seed article ("Mis à jour le" moves, the
-summary is reworded), and shows the two alerts as a console and a webhook receive them.
+It serves a French RSS feed, an English Atom feed and the seed article's page on 127.0.0.1,
+records a baseline (the page of the matching seed article is followed: its first load is silent),
+then publishes a new matching item and a revision of the seed article ("Mis à jour le" moves,
+the summary is reworded), then revises the article page alone (a new "Mis à jour le", one
+reworded paragraph), and shows the three alerts as a console and a webhook receive them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from monitor.config import load_config
 from monitor.daemon import owner_id
 from monitor.dispatch import Dispatcher
+from monitor.follow import Follower
 from monitor.poll import Poller
 from storage.database import Database
 
@@ -36,6 +39,16 @@ SEED_AFTER = (
     "contre les menaces hybrides et les possibilités futures de coopération.</p>"
     "<p>Mis à jour le : 23 mai 2024 07:58</p>")
 
+ARTICLE = "/cps/fr/natohq/news_225706.htm"  # the seed article's page, linked from fr.xml
+# Stage 3 revises the page only: what tests/data/pages/nato-fr-revised.html does to the original.
+PAGE_REVISION = (
+    ("Mis à jour le: 23 May. 2024 07:58", "Mis à jour le: 27 May. 2024 10:15"),
+    ("2024-05-23T07:58:00+02:00", "2024-05-27T10:15:00+02:00"),
+    ("née en 2005, porte sur différents", "engagée en 2005, s’étend à plusieurs"),
+    ("Vu 1234 fois", "Vu 1301 fois"),
+)
+EXPECTED_ALERTS = 3  # stage 2: the new item and the feed revision; stage 3: the page revision
+
 CONFIG = """\
 [veille]
 database = "sqlite:///{db}"
@@ -44,11 +57,14 @@ jitter = 0
 first_run = "baseline"
 timeout = "10s"
 timezone = "Europe/Brussels"
+allow_private = true               # the demo's article pages are on 127.0.0.1
 
 [[feed]]
 name = "nato-fr"
 url = "{base}/fr.xml"
 tags = ["nato"]
+follow = true                      # follow the article pages of matching items
+follow_for = "5000d"               # counted from publication: the sample articles date from 2024
 
 [[feed]]
 name = "nato-en"
@@ -93,6 +109,11 @@ class _Site:
             extra = (DATA / "extra-entry-en.xml").read_text().format(**fields)
             fields["extra_entry"] = extra if self.stage >= 2 else ""
             return (DATA / "nato-en.xml").read_text().format(**fields).encode()
+        if path.split("?")[0] == ARTICLE:
+            page = (DATA / "nato-fr-article.html").read_text(encoding="utf-8")
+            for before, after in PAGE_REVISION if self.stage >= 3 else ():
+                page = page.replace(before, after)
+            return page.encode()
         return None
 
 
@@ -106,7 +127,7 @@ def serve(site: _Site) -> Iterator[str]:
                 return
             self.send_response(200)
             kind = "application/atom+xml" if self.path.endswith("en.xml") else \
-                "application/rss+xml"
+                "application/rss+xml" if self.path.endswith(".xml") else "text/html"
             self.send_header("Content-Type", f"{kind}; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -145,6 +166,8 @@ def _cycle(config_path: Path, title: str) -> None:
     for o in report.outcomes:
         print(f"  {o.name}: {o.new} new, {o.changed} changed, {o.silent} recorded silently"
               + (f" — {o.error}" if o.error else ""))
+    for line in Follower(config, db, owner=owner).check(due_only=False).lines():
+        print(f"  {line}")
     dispatcher = Dispatcher(config, db, owner=owner)
     try:
         sent = dispatcher.dispatch(ignore_schedule=True)
@@ -162,13 +185,19 @@ def run_demo(*, keep: bool = False) -> int:
         site.base = base
         config_path = Path(tmp) / "config.toml"
         config_path.write_text(CONFIG.format(db=Path(tmp) / "veille.db", base=base))
-        print(f"veille demo: two NATO-style feeds served at {base} (fr.xml, en.xml);")
+        print(f"veille demo: two NATO-style feeds served at {base} (fr.xml, en.xml), and the"
+              " seed article's page;")
         print(f"config {config_path}; the 'korea' watch alerts the console and a webhook.")
-        _cycle(config_path, "1. first poll: every item is recorded silently as the baseline")
+        _cycle(config_path, "1. first poll: every item (and the followed page) is recorded "
+                            "silently as the baseline")
         site.stage = 2
         print("\n(the feeds now publish a new Indo-Pacific item and revise the seed article:"
               "\n a new 'Mis à jour le' date and a reworded summary)")
         _cycle(config_path, "2. second poll: the new item and the revision are alerted")
+        site.stage = 3
+        print("\n(the article page of the seed item is revised, its feed entry is not:"
+              "\n a new 'Mis à jour le' date and one reworded paragraph)")
+        _cycle(config_path, "3. third poll: the page revision is alerted")
         print("\n=== what the webhook received (format = \"json\") ===")
         for body in site.received:
             print(json.dumps(body, ensure_ascii=False, indent=2))
@@ -180,4 +209,4 @@ def run_demo(*, keep: bool = False) -> int:
                 threading.Event().wait()
             except KeyboardInterrupt:
                 pass
-        return 0 if len(site.received) == 2 else 1
+        return 0 if len(site.received) == EXPECTED_ALERTS else 1

@@ -9,12 +9,19 @@ memory, and survives restarts. The dispatcher sends a digest notifier's due rows
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 from monitor.config import Config
 from monitor.durations import cron_trigger, parse_duration
+from monitor.ratelimit import WINDOW
+from storage import deliveries as outbox
+
+log = logging.getLogger(__name__)
 
 DueAt = Callable[[str, datetime], datetime]
 
@@ -84,3 +91,16 @@ def due_at_for(config: Config) -> DueAt:
         return now if rule is None else rule(now)
 
     return due_at
+
+
+def reschedule(session: Session, config: Config, due_at: DueAt, now: datetime) -> None:
+    """Bring forward the untried rows that `config` would have due sooner (a digest removed or
+    shortened since they were written), so that a config edit never strands alerts."""
+    for name in config.notifiers:
+        end = due_at(name, now)
+        # Rows held back by max_per_minute are due within a minute: leave them be.
+        later_than = end + WINDOW if end == now else end
+        moved = outbox.bring_forward(session, name, later_than, end)
+        if moved:
+            log.info("%d pending alert(s) to %s rescheduled for %s: its digest setting "
+                     "changed", moved, name, end.isoformat(timespec="seconds"))
