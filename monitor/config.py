@@ -45,10 +45,7 @@ __all__ = [
 
 # Keys DESIGN.md fixes but this version does not implement: present, they are an error.
 # Remove a line when its feature lands.
-NOT_SUPPORTED_YET: frozenset[str] = frozenset({
-    "notifier.digest",
-    "notifier.max_per_minute",
-})
+NOT_SUPPORTED_YET: frozenset[str] = frozenset()
 
 DEFAULT_USER_AGENT = f"veille/{__version__} (+https://github.com/veille)"
 FirstRun = Literal["baseline", "notify"]

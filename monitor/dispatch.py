@@ -37,7 +37,8 @@ from storage.database import Database
 from storage.deliveries import Claimed
 from storage.models import Delivery
 
-__all__ = ["CLAIM_LEASE", "DIGEST_MAX", "Attempt", "Deferred", "DispatchReport", "Dispatcher"]
+__all__ = ["CLAIM_LEASE", "DIGEST_MAX", "Attempt", "Deferred", "DispatchReport", "Dispatcher",
+           "utcnow"]
 
 log = logging.getLogger(__name__)
 

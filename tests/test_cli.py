@@ -149,3 +149,30 @@ class TestPackagesAreOurs:
                     names = [node.module]
                 for name in names:
                     assert name.split(".")[0] not in forbidden, f"{path} imports {name}"
+
+
+class TestConcurrentCheck:
+    """A feed another veille process is polling right now is skipped with a note."""
+
+    def test_leased_feed_is_skipped(self, sqlite_env: Env) -> None:
+        from datetime import datetime, timezone
+
+        from storage import feeds as feed_store
+        from storage.database import Database
+
+        env = sqlite_env
+        env.feeds.set("/fr.xml", rss([SEED]))
+        env.feeds.set("/en.xml", rss([LATVIA], title="NATO"))
+        env.write(feeds={"nato-fr": "/fr.xml", "nato-en": "/en.xml"})
+        assert env.veille("check")[0] == 0
+        db = Database(env.database)
+        with db.write() as session:
+            now = datetime.now(timezone.utc)
+            assert feed_store.claim(session, ["nato-fr"], now, "other-host:42", 600,
+                                    due_only=False)
+        db.dispose()
+        env.feeds.reset_stats()
+        code, out, _ = env.veille("check")
+        assert code == 0
+        assert "nato-fr: skipped — another veille process is polling it" in out
+        assert env.feeds.requests_for("/fr.xml") == [] and env.feeds.requests_for("/en.xml")
