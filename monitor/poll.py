@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from monitor import schedule
 from monitor.config import Config
+from monitor.digest import due_at_for
 from monitor.errors import NotAFeedError
 from monitor.fetch import Fetcher
 from monitor.parse import parse_feed
@@ -79,8 +80,9 @@ class Poller:
         self.now = now
         self.rng = rng or random.Random()
         self.router = Router(config)
+        # digest: a digest notifier's new rows wait for the end of its period (digest.py)
         self.recorder = Recorder(config.veille, self.router, self.rng,
-                                 due_at or (lambda _notifier, at: at))
+                                 due_at or due_at_for(config))
         self.stopping = threading.Event()
 
     def sync_feeds(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -155,7 +156,7 @@ class TestConcurrentCheck:
     """A feed another veille process is polling right now is skipped with a note."""
 
     def test_leased_feed_is_skipped(self, sqlite_env: Env) -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from storage import feeds as feed_store
         from storage.database import Database
@@ -167,7 +168,7 @@ class TestConcurrentCheck:
         assert env.veille("check")[0] == 0
         db = Database(env.database)
         with db.write() as session:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             assert feed_store.claim(session, ["nato-fr"], now, "other-host:42", 600,
                                     due_only=False)
         db.dispose()
