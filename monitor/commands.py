@@ -12,10 +12,11 @@ from monitor import display
 from monitor.config import Config, parse_duration
 from monitor.daemon import Daemon, owner_id, single_run_lock
 from monitor.dispatch import Dispatcher, DispatchReport
-from monitor.follow import Follower
+from monitor.follow import Follower, pages_note
 from monitor.poll import Poller, PollReport
 from storage import deliveries as outbox
 from storage import feeds as feed_store
+from storage import pages as page_store
 from storage.database import Database
 from storage.models import Delivery, Event
 
@@ -139,6 +140,7 @@ def feeds(config: Config) -> int:
     configured = {f.name for f in config.feeds}
     rows = []
     with db.read() as session:
+        followed = page_store.per_feed(session)  # followed article pages (issue 4)
         for f in feed_store.all_feeds(session):
             status = f.status
             if f.name not in configured:
@@ -150,6 +152,8 @@ def feeds(config: Config) -> int:
             note = f.last_error or f.warning or ""
             if f.moved_to and f.name in configured:
                 note = f"moved to {f.moved_to} — update config.toml"
+            if f.id in followed:
+                note = "; ".join(n for n in (note, pages_note(followed[f.id])) if n)
             next_poll = "-" if f.status == "gone" or f.name not in configured \
                 else display.ago(f.next_poll_at, at)
             rows.append([f.name, status, display.local(f.last_poll_at, tz), str(f.item_count),

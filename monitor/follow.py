@@ -234,6 +234,14 @@ class Follower:
         return outcome
 
 
+def pages_note(pages: page_store.FeedPages) -> str:
+    """What `veille feeds` says of a feed's followed pages."""
+    note = f"pages: {pages.following} followed"
+    if pages.failing:
+        note += f", {pages.failing} failing ({pages.last_error})"
+    return note
+
+
 def _headers(cfg: FeedConfig, url: str) -> dict[str, str]:
     """The feed's extra headers (Accept-Language…), less credentials for another origin."""
     same = _origin(url) == _origin(cfg.url)
