@@ -397,10 +397,11 @@ def reset_peak() -> bool:
         return False
 
 
-def vm_hwm_mb() -> float | None:
+def vm_mb(field: str = "VmHWM") -> float | None:
+    """A memory figure of this process from /proc/self/status, in MB (None where absent)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -414,7 +415,7 @@ def measured(action: Callable[[], Cycle]) -> Cycle:
     cpu, wall = time.process_time(), time.perf_counter()
     cycle = action()
     cycle.cpu, cycle.wall = time.process_time() - cpu, time.perf_counter() - wall
-    cycle.hwm_mb = vm_hwm_mb() if resettable else None
+    cycle.hwm_mb = vm_mb() if resettable else None
     cycle.maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return cycle
 
@@ -428,7 +429,7 @@ def write_config(folder: Path, port: int, count: int) -> Path:
         f'database = "sqlite:///{folder / "veille.db"}"',
         'interval = "15m"', 'jitter = "30s"', 'first_run = "baseline"', 'timeout = "60s"',
         'timezone = "Europe/Brussels"', 'user_agent = "veille-bench/0.1"',
-        "allow_private = true", f"concurrency = {CONCURRENCY}", f"per_host = {CONCURRENCY}", "",
+        f"concurrency = {CONCURRENCY}", f"per_host = {CONCURRENCY}", "",
     ]
     for i in range(count):
         lines += ["[[feed]]", f'name = "nato-{i:04d}"', f'url = "{feed_url(port, i)}"',
@@ -459,6 +460,8 @@ def veille_side(conn: Connection, port: int, count: int, profile_dir: str | None
         db.migrate()
         poller = Poller(config, db, owner="bench")
         poller.sync_feeds()
+        gc.collect()
+        results["setup_mb"] = vm_mb("VmRSS")  # imports, config, engine: before any cycle
         for key, _ in SCENARIOS:
             set_server(port, key, count)
 
@@ -485,7 +488,13 @@ def veille_side(conn: Connection, port: int, count: int, profile_dir: str | None
 
 
 def profile_veille(port: int, count: int, folder: Path) -> list[str]:
-    """The four cycles again in a fresh database, each under cProfile (not timed)."""
+    """The four cycles again in a fresh database, each under cProfile (not timed).
+
+    cProfile sees only the thread it is enabled in: the event loop's thread is profiled around
+    `poll()`, the record worker's around each `Poller._process`, and both go into one file.
+    """
+    import pstats
+
     from monitor.config import load_config
     from monitor.poll import Poller
     from storage.database import Database
@@ -498,14 +507,26 @@ def profile_veille(port: int, count: int, folder: Path) -> list[str]:
         db.migrate()
         poller = Poller(config, db, owner="bench")
         poller.sync_feeds()
+        process = poller._process
         for key, _ in SCENARIOS:
             set_server(port, key, count)
-            profiler = cProfile.Profile()
-            profiler.enable()
+            loop_thread, worker = cProfile.Profile(), cProfile.Profile()
+
+            def traced(*args: Any, profiler: cProfile.Profile = worker) -> Any:
+                profiler.enable()
+                try:
+                    return process(*args)
+                finally:
+                    profiler.disable()
+
+            poller._process = traced  # type: ignore[method-assign]
+            loop_thread.enable()
             poller.poll(due_only=False)
-            profiler.disable()
+            loop_thread.disable()
             path = folder / f"veille-{count}-{key}.prof"
-            profiler.dump_stats(path)
+            stats = pstats.Stats(loop_thread)
+            stats.add(worker)
+            stats.dump_stats(path)
             written.append(str(path))
         db.dispose()
     return written
@@ -578,7 +599,7 @@ def floor_side(conn: Connection, port: int, count: int) -> None:
                         out.parsed += 1
         out.statuses = dict(statuses)
 
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"setup_mb": vm_mb("VmRSS")}
     for key, _ in SCENARIOS:
         set_server(port, key, count)
 
@@ -599,6 +620,7 @@ def in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=target, args=(child, *args))
     proc.start()
+    child.close()  # so that a child's death reads as EOF here
     try:
         result: dict[str, Any] = parent.recv()
     except EOFError:
@@ -657,7 +679,8 @@ def report(runs: dict[int, dict[str, dict[str, Any]]], command: str, size: float
                   f"changed={v['changed']} silent={v['silent']} alerts={v['alerts']}; "
                   f"floor {f['statuses']} parsed={f['parsed']}")
         print(f"  {count:>5} parse caches after cycle 1: {run['veille']['caches']}/{count}; "
-              f"SQLite file {run['veille']['db_mb']} MB")
+              f"SQLite file {run['veille']['db_mb']} MB; RSS before the first cycle: "
+              f"veille {run['veille']['setup_mb']:.0f} MB, floor {run['floor']['setup_mb']:.0f} MB")
 
     print("\ntargets:")
     ok = True
@@ -720,6 +743,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parent, child = ctx.Pipe()
     server = ctx.Process(target=serve, args=(child, max(counts)), daemon=True)
     server.start()
+    child.close()
     runs: dict[int, dict[str, dict[str, Any]]] = {}
     try:
         port, size = parent.recv()

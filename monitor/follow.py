@@ -9,24 +9,26 @@ recorded in one transaction by `follow_record`. A page failure never fails a fee
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import random
-import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor import follow_plan, schedule
-from monitor.config import Config, FeedConfig
+from monitor import display, follow_plan, schedule
+from monitor.config import Config
+from monitor.digest import due_at_for
 from monitor.fetch import Fetcher
 from monitor.follow_record import PageOutcome, PageRecorder
-from monitor.page import PageSnapshot, extract_page
+from monitor.page import PAGE_RULES_VERSION
+from monitor.page_fetch import Reading, read_page, request_headers
 from monitor.record import DueAt, PlannedAlert
 from monitor.records import FetchRequest, FetchResult
 from monitor.route import Router
@@ -37,12 +39,7 @@ from storage.models import Feed, Item, Page
 
 log = logging.getLogger(__name__)
 
-ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
-_CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
-_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
+CLAIM_LIMIT = 200  # pages per cycle, soonest due first; the next cycle takes the rest
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -68,13 +65,14 @@ class FollowReport:
                     "same_body": "unchanged (same body)"}.get(o.status, o.status)
             if o.status in ("failed", "stopped", "skipped"):
                 what = f"{o.status.upper()} — {o.error}"
-            if o.folded:
-                what += f", joined to the {o.folded} event"
+            if o.joined:
+                what += f", joined to the {o.joined} event"
             out.append(f"{o.feed}: page of {o.key}: {what}")
             for alert in o.alerts:
                 verb = "would alert" if dry_run else "alert"
                 targets = ", ".join(r.notifier for r in alert.routes)
-                out.append(f"  {verb} {alert.type}: {alert.title[:80]} → {targets}")
+                out.append(f"  {verb} {alert.type}: {display.one_line(alert.title, 80)} → "
+                           f"{targets}")
         return out
 
 
@@ -106,7 +104,7 @@ class Follower:
         self.now = now
         self.router = Router(config)
         self.recorder = PageRecorder(config, self.router, rng or random.Random(),
-                                     due_at or (lambda _notifier, at: at))
+                                     due_at or due_at_for(config))
         self.stopping = threading.Event()
 
     def check(self, names: Sequence[str] | None = None, *, due_only: bool = True,
@@ -116,12 +114,17 @@ class Follower:
         now = self.now()
         configured = {f.name for f in self.config.feeds}
         wanted = configured if names is None else configured & set(names)
-        lease = max(f.timeout for f in self.config.feeds) * 2 + 60 if self.config.feeds else 60
+        timeout = max(f.timeout for f in self.config.feeds) if self.config.feeds else 30.0
         with self.db.write() as session:
             feeds = {f.id: f.name for f in session.scalars(select(Feed)) if f.name in wanted}
-            rows = page_store.claim(session, list(feeds), now, self.owner, lease,
-                                    due_only=due_only)
+            rows = page_store.claim(session, list(feeds), now, self.owner, timeout * 2 + 60,
+                                    due_only=due_only, limit=CLAIM_LIMIT)
             claims = [self._claim(session, row, feeds, now) for row in rows]
+            if claims:  # one request at a time per host: the lease covers the longest queue
+                queue = max(Counter(urlsplit(c.request.url).netloc for c in claims).values())
+                until = now + timedelta(seconds=queue * timeout + 60)
+                for row in rows:
+                    row.lease_until = until
         report = FollowReport()
         if claims:
             report.outcomes = asyncio.run(self._run(claims, dry_run))
@@ -134,11 +137,16 @@ class Follower:
         current = item_store.version(session, item.id, item.current_version)
         cfg = self.config.feed(feeds[item.feed_id])
         url = (current.display_link if current is not None else None) or row.url
-        if url != row.url:  # the item's link changed: the old validators are the old page's
+        known = page_store.last_with_page(session, item.id, item.current_version)
+        stale = known is not None and not (known.page_fingerprint or "").startswith(
+            f"p{PAGE_RULES_VERSION}:")
+        if url != row.url or stale:
+            # Another link is another page; new extraction rules must re-read this one now,
+            # not at its next revision (which they would then absorb silently).
             row.url, row.etag, row.last_modified, row.body_hash = url, None, None, None
         unconditional = schedule.wants_unconditional(row.last_unconditional_at, now)
         request = FetchRequest(
-            feed_name=cfg.name, url=url, headers=_headers(cfg, url),
+            feed_name=cfg.name, url=url, headers=request_headers(cfg, url),
             etag=None if unconditional else row.etag,
             last_modified=None if unconditional else row.last_modified,
             previous_body_hash=None if unconditional else row.body_hash,
@@ -187,14 +195,13 @@ class Follower:
 
     def _process(self, claim: _Claim, result: FetchResult, dry_run: bool) -> PageOutcome:
         """Extract (outside any transaction), then record in one transaction."""
-        cfg = self.config.feed(claim.feed)
-        snapshot, error = None, result.error if result.status == "error" else None
+        reading = Reading(None, result.error)
         if result.status == "ok" and result.body is not None:
-            snapshot, error = _extract(result, cfg)
+            reading = read_page(result, self.config.feed(claim.feed))
         now = self.now()
         try:
             with self.db.write() as session:
-                outcome = self._record(session, claim, result, snapshot, error, now)
+                outcome = self._record(session, claim, result, reading, now)
                 if dry_run:
                     raise _DryRun(outcome)
         except _DryRun as rolled_back:
@@ -205,8 +212,8 @@ class Follower:
                         self.config.redact(outcome.error or ""))
         return outcome
 
-    def _record(self, session: Session, claim: _Claim, result: FetchResult,
-                snapshot: PageSnapshot | None, error: str | None, now: datetime) -> PageOutcome:
+    def _record(self, session: Session, claim: _Claim, result: FetchResult, reading: Reading,
+                now: datetime) -> PageOutcome:
         cfg = self.config.feed(claim.feed)
         outcome = PageOutcome(claim.feed, claim.key, claim.title, claim.request.url, "skipped")
         page = session.get(Page, claim.page_id, populate_existing=True)
@@ -223,14 +230,17 @@ class Follower:
                                 current.published or item.first_seen_at)
         if claim.unconditional and result.status != "error":
             page.last_unconditional_at = now
-        if plan is None or error is not None:
-            outcome.error = error or "follow is no longer set for this item in config.toml"
+        if plan is None:
+            self.recorder.stop(session, page, item, outcome, now,
+                               "no follow rule of config.toml covers this item any more")
+        elif reading.error is not None:
+            outcome.error = reading.error
             self.recorder.failure(session, page, item, plan, outcome, result, now,
-                                  stop=plan is None)
+                                  stop=reading.final)
         else:
             outcome.status = result.status
-            self.recorder.success(session, page, item, cfg, plan, result, snapshot, outcome,
-                                  now)
+            self.recorder.success(session, page, item, cfg, plan, result, reading.snapshot,
+                                  outcome, now)
         return outcome
 
 
@@ -240,38 +250,3 @@ def pages_note(pages: page_store.FeedPages) -> str:
     if pages.failing:
         note += f", {pages.failing} failing ({pages.last_error})"
     return note
-
-
-def _headers(cfg: FeedConfig, url: str) -> dict[str, str]:
-    """The feed's extra headers (Accept-Language…), less credentials for another origin."""
-    same = _origin(url) == _origin(cfg.url)
-    headers = {k: v for k, v in cfg.headers.items() if same or k.lower() not in _CREDENTIALS}
-    headers.setdefault("Accept", ACCEPT_HTML)
-    return headers
-
-
-def _origin(url: str) -> str:
-    return "/".join(url.split("/", 3)[:3]).lower()
-
-
-def _extract(result: FetchResult, cfg: FeedConfig) -> tuple[PageSnapshot | None, str | None]:
-    """The page's article, or why there is none; the HTTP charset wins over `<meta>`."""
-    assert result.body is not None
-    kind = result.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in _HTML_TYPES:
-        return None, f"not an HTML page ({kind})"
-    markup: bytes | str = result.body
-    declared = _CHARSET.search(result.headers.get("content-type", ""))
-    if declared and not result.body.startswith(_BOMS):
-        try:
-            markup = result.body.decode(declared.group(1), errors="replace")
-        except LookupError:
-            pass
-    try:
-        snapshot = extract_page(markup, url=result.url, timezone=cfg.timezone)
-    except Exception as exc:  # an extraction bug must not stop the other pages
-        log.exception("feed %s: page %s could not be read", cfg.name, result.url)
-        return None, f"could not read the page: {exc}"
-    if not snapshot.paragraphs:
-        return None, "no article text found on the page"
-    return snapshot, None

@@ -42,8 +42,12 @@ class FollowPlan:
 
 
 def may_follow(config: Config, cfg: FeedConfig) -> bool:
-    """Whether any rule could follow an item of `cfg` (cheap: no matching)."""
-    return cfg.follow is not False or any(w.follow for w in config.watches_for(cfg))
+    """Whether any rule could follow an item of `cfg` (cheap: no matching; the poll of a feed
+    that follows nothing pays one look at the config)."""
+    if cfg.follow is not False:
+        return True
+    return any(w.follow for w in config.watches) and \
+        any(w.follow for w in config.watches_for(cfg))
 
 
 def page_watches(config: Config, cfg: FeedConfig) -> frozenset[str]:

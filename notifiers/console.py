@@ -1,4 +1,4 @@
-"""The `console` notifier: one readable block per alert on standard output (or error).
+"""The `console` notifier: one readable block per alert (or digest) on standard output or error.
 
 Useful to try a config (`veille check`) and under systemd, where the journal keeps the output.
 Every feed text is put on one line first, so a title cannot move the cursor or fake a line.

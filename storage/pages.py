@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Delivery, Event, Item, ItemVersion, Page
@@ -69,11 +69,6 @@ def last_with_page(session: Session, item_id: int, up_to: int) -> ItemVersion | 
         ItemVersion.item_id == item_id, ItemVersion.number <= up_to,
         ItemVersion.page_fingerprint.is_not(None))
         .order_by(ItemVersion.number.desc()).limit(1)).first()
-
-
-def next_due(session: Session) -> datetime | None:
-    """The earliest next check among followed pages."""
-    return session.scalars(select(func.min(Page.next_check_at))).first()
 
 
 @dataclass

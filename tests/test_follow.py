@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ from httpserver import FeedServer
 from sqlalchemy import select
 from webhookserver import WebhookServer
 
+from monitor.cli import main
 from monitor.config import Config, load_config
+from monitor.daemon import Daemon
 from monitor.dispatch import Dispatcher
 from monitor.follow import Follower, FollowReport
 from monitor.history import show_history
@@ -76,7 +79,7 @@ class Rig:
     def configure(self, *, feed: str = "follow = true", watch: str = "",
                   veille: str = "allow_private = true") -> Config:
         text = f"""[veille]
-database = "sqlite:///{self.tmp / 'unused.db'}"
+database = "{self.db.url}"
 jitter = 0
 timeout = "5s"
 timezone = "Europe/Brussels"
@@ -213,6 +216,17 @@ class TestPageRevision:
         assert alert["item"]["page_modified"] == "2024-05-27T08:15:00Z"
         assert [v.silent_reason for v in rig.versions()] == [None, "page-baseline", None]
 
+    def test_first_load_is_a_silent_baseline(self, lite: Rig) -> None:
+        lite.configure()
+        lite.page(ORIGINAL)
+        lite.feed(lite.seed())  # the feed's first poll: the item itself is a baseline
+        lite.poll()
+        assert [o.status for o in lite.check().outcomes] == ["baseline"]
+        assert lite.dispatch() == []
+        with lite.db.read() as s:
+            assert s.scalars(select(Event)).all() == []
+        assert [v.silent_reason for v in lite.versions()] == ["baseline", "page-baseline"]
+
     def test_boilerplate_reload_is_not_a_revision(self, lite: Rig) -> None:
         lite.configure()
         lite.page(ORIGINAL)
@@ -251,6 +265,32 @@ class TestPageRevision:
         assert lite.dispatch() == []
         with lite.db.read() as s:
             assert s.scalars(select(Event.type)).all() == ["item.changed"]
+
+
+class TestMatchPage:
+    """With match_page, a page that mentions a watched term makes the item's new alert."""
+
+    def test_page_terms_join_the_unsent_new_event(self, lite: Rig) -> None:
+        lite.configure(feed='follow = "all"\nfirst_run = "notify"', watch="match_page = true")
+        lite.feed(item_xml("x1", "Entretiens militaires", lite.link, OTHER[1]))
+        lite.page(ORIGINAL)
+        lite.poll()
+        with lite.db.read() as s:
+            assert s.scalars(select(Delivery)).all() == []  # the feed text matches nothing
+        [outcome] = lite.check().outcomes
+        assert (outcome.status, outcome.joined) == ("baseline", "item.new")
+        [alert] = lite.dispatch()
+        assert (alert["type"], alert["match"]) == ("item.new", "new")
+        assert alert["matched"] == ["République de Corée", "Indo-Pacifique"]
+        assert alert["item"]["page_title"] == SEED_TITLE
+
+    def test_without_match_page_the_page_is_not_matched(self, lite: Rig) -> None:
+        lite.configure(feed='follow = "all"\nfirst_run = "notify"')
+        lite.feed(item_xml("x1", "Entretiens militaires", lite.link, OTHER[1]))
+        lite.page(ORIGINAL)
+        lite.poll()
+        assert [o.joined for o in lite.check().outcomes] == [None]
+        assert lite.dispatch() == []
 
 
 class TestWhatIsFollowed:
@@ -338,7 +378,8 @@ class TestSafety:
         lite.feed(lite.seed())
         lite.poll()
         [outcome] = lite.check().outcomes
-        assert (outcome.status, outcome.error) == ("failed", "not an HTML page (application/pdf)")
+        assert (outcome.status, outcome.error) == ("stopped", "not an HTML page (application/pdf)")
+        assert lite.page_row().next_check_at is None
 
 
 class TestSchedule:
@@ -412,7 +453,7 @@ class TestJoinedRevision:
         assert lite.dispatch(ignore_schedule=False) == []  # held for the page check
         assert lite.page_row().next_check_at == lite.clock()
         [page] = lite.check().outcomes
-        assert (page.status, page.folded) == ("changed", "item.changed")
+        assert (page.status, page.joined) == ("changed", "item.changed")
         [alert] = lite.dispatch(ignore_schedule=False)
         assert set(changes_of(alert)) == {"summary", "page_modified", "page_text"}
         assert alert["item"]["version"] == 4  # new, page baseline, feed revision, page revision
@@ -473,3 +514,72 @@ class TestSchema:
         with db.engine.connect() as conn:
             diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diffs == []
+
+
+class TestCommands:
+    """`check` reads followed pages before sending, `feeds` shows their failures, the daemon
+    checks them on its own job."""
+
+    def recent_seed(self, rig: Rig) -> str:
+        published = format_datetime(datetime.now(UTC) - timedelta(hours=2))
+        return item_xml("news_225658_fr", SEED_TITLE, rig.link, SEED_SUMMARY, published)
+
+    def veille(self, rig: Rig, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+        capsys.readouterr()
+        assert main(["-c", str(rig.tmp / "config.toml"), *args]) == 0
+        return capsys.readouterr().out
+
+    def test_check_alerts_a_page_revision_in_the_same_run(
+            self, lite: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+        lite.configure()
+        lite.page(ORIGINAL)
+        lite.feed(self.recent_seed(lite))
+        out = self.veille(lite, capsys, "check")
+        assert "nato-fr: page of news_225658_fr: first load recorded silently (baseline)" in out
+        lite.page(REVISED)
+        out = self.veille(lite, capsys, "check", "--dry-run")
+        assert "nato-fr: page of news_225658_fr: revised\n  would alert item.changed" in out
+        assert lite.hook.requests == [] and len(lite.versions()) == 2
+        out = self.veille(lite, capsys, "check")
+        assert "nato-fr: page of news_225658_fr: revised\n  alert item.changed: Entretiens" in out
+        assert "→ chat: sent (item.changed" in out
+        assert [r.json["type"] for r in lite.hook.requests] == ["item.changed"]
+
+    def test_feeds_shows_failing_pages(self, lite: Rig,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+        lite.configure(veille="")
+        lite.page(ORIGINAL)
+        lite.feed(self.recent_seed(lite))
+        out = self.veille(lite, capsys, "check")
+        assert "page of news_225658_fr: FAILED — refused: 127.0.0.1 is a private" in out
+        out = self.veille(lite, capsys, "feeds")
+        assert "pages: 1 followed, 1 failing (refused: 127.0.0.1" in out
+
+    def test_daemon_job_checks_due_pages(self, lite: Rig) -> None:
+        config = lite.configure()
+        lite.page(ORIGINAL)
+        lite.feed(lite.seed())
+        daemon = Daemon(config, lite.db, now=lite.clock)
+        try:
+            daemon.poller.sync_feeds()
+            daemon.poll_job()
+            daemon.follow_job()
+            lite.page(REVISED)
+            lite.clock.advance(hours=1)
+            daemon.follow_job()  # finds the revision and dispatches it at once
+        finally:
+            daemon.dispatcher.close()
+        assert [r.json["type"] for r in lite.hook.requests] == ["item.changed"]
+
+
+class TestDemo:
+    """The demo's third stage revises the followed article page alone and alerts it."""
+
+    def test_demo_alerts_the_page_revision(self, capsys: pytest.CaptureFixture[str]) -> None:
+        from monitor.demo import run_demo
+
+        assert run_demo() == 0
+        out = capsys.readouterr().out
+        stage = out[out.index("=== 3. third poll"):]
+        assert "nato-fr: page of news_225706_fr: revised" in stage
+        assert '"field": "page_text"' in out and "3 webhook alerts received." in out
