@@ -385,7 +385,8 @@ class Cycle:
     silent: int = 0
     alerts: int = 0
     parsed: int = 0
-    parse_cpu: float = 0.0  # floor: CPU spent in feedparser.parse (its worker thread)
+    parse_cpu: float = 0.0  # thread CPU in feedparser.parse (floor) or monitor.parse_feed
+    process_cpu: float = 0.0  # veille: thread CPU in Poller._process (parse + record)
 
 
 def reset_peak() -> bool:
@@ -460,14 +461,17 @@ def veille_side(conn: Connection, port: int, count: int, profile_dir: str | None
         db.migrate()
         poller = Poller(config, db, owner="bench")
         poller.sync_feeds()
+        spent = split_clock(poller)
         gc.collect()
         results["setup_mb"] = vm_mb("VmRSS")  # imports, config, engine: before any cycle
         for key, _ in SCENARIOS:
             set_server(port, key, count)
 
             def cycle() -> Cycle:
+                spent.update(parse=0.0, process=0.0)
                 report = poller.poll(due_only=False)
-                out = Cycle(statuses=dict(Counter(o.status for o in report.outcomes)))
+                out = Cycle(statuses=dict(Counter(o.status for o in report.outcomes)),
+                            parse_cpu=spent["parse"], process_cpu=spent["process"])
                 for o in report.outcomes:
                     out.new, out.changed, out.silent = (out.new + o.new, out.changed + o.changed,
                                                         out.silent + o.silent)
@@ -485,6 +489,36 @@ def veille_side(conn: Connection, port: int, count: int, profile_dir: str | None
     if profile_dir:
         results["profiles"] = profile_veille(port, count, Path(profile_dir))
     conn.send(results)
+
+
+def split_clock(poller: Any) -> dict[str, float]:
+    """Count the thread CPU of veille's parse step and of its whole per-feed step.
+
+    Wraps `monitor.poll.parse_feed` and `Poller._process` (both run on the record worker);
+    what is left of a cycle's CPU is the event loop's: claiming, fetching, scheduling.
+    """
+    import monitor.poll as poll_module
+
+    spent = {"parse": 0.0, "process": 0.0}
+    parse, process = poll_module.parse_feed, poller._process
+
+    def timed_parse(*args: Any, **kwargs: Any) -> Any:
+        start = time.thread_time()
+        try:
+            return parse(*args, **kwargs)
+        finally:
+            spent["parse"] += time.thread_time() - start
+
+    def timed_process(*args: Any) -> Any:
+        start = time.thread_time()
+        try:
+            return process(*args)
+        finally:
+            spent["process"] += time.thread_time() - start
+
+    poll_module.parse_feed = timed_parse
+    poller._process = timed_process
+    return spent
 
 
 def profile_veille(port: int, count: int, folder: Path) -> list[str]:
@@ -653,6 +687,27 @@ def versions() -> str:
     return ", ".join(found + [f"SQLite {sqlite3.sqlite_version}"])
 
 
+def revision() -> str:
+    """The commit measured, and whether the work tree differs from it."""
+    import importlib.util
+    import subprocess
+
+    spec = importlib.util.find_spec("monitor")  # the code measured (PYTHONPATH may point away)
+    origin = spec.origin if spec is not None else None
+    root = Path(origin).resolve().parent.parent if origin else Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return f"{root} (not a git work tree)"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "monitor", "storage")
+    return f"{root} at {head}" + (" + uncommitted changes in monitor/ or storage/" if dirty
+                                  else "")
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -681,6 +736,18 @@ def report(runs: dict[int, dict[str, dict[str, Any]]], command: str, size: float
         print(f"  {count:>5} parse caches after cycle 1: {run['veille']['caches']}/{count}; "
               f"SQLite file {run['veille']['db_mb']} MB; RSS before the first cycle: "
               f"veille {run['veille']['setup_mb']:.0f} MB, floor {run['floor']['setup_mb']:.0f} MB")
+
+    print("\nwhere the CPU went, ms per feed polled (veille: parse = monitor.parse.parse_feed, "
+          "record = the rest of\nPoller._process, both on the record thread; loop = the rest: "
+          "claim, fetch, asyncio. floor: parse = feedparser.parse):")
+    for count, run in runs.items():
+        for key, label in SCENARIOS:
+            v, f = run["veille"][key], run["floor"][key]
+            per = 1000 / count
+            print(f"  {count:>5} {label:30} veille parse {v['parse_cpu'] * per:6.2f}  record "
+                  f"{(v['process_cpu'] - v['parse_cpu']) * per:6.2f}  loop "
+                  f"{(v['cpu'] - v['process_cpu']) * per:6.2f}   | floor parse "
+                  f"{f['parse_cpu'] * per:6.2f}  loop {(f['cpu'] - f['parse_cpu']) * per:6.2f}")
 
     print("\ntargets:")
     ok = True
@@ -738,6 +805,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{platform.python_version()}, {platform.machine()}, {platform.system()} "
           f"{platform.release()}")
     print(f"libraries: {versions()}")
+    print(f"code: {revision()}")
 
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
