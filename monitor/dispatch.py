@@ -157,8 +157,19 @@ class Dispatcher:
                 break
             if limit is not None and not limit.take(self.now()):
                 return attempts, self._defer(name, batches[i:], limit)
+            if not self._renew(batch):
+                continue  # our claim expired and another process took these rows
             attempts.extend(self._send_batch(name, batch))
         return attempts, []
+
+    def _renew(self, batch: Batch) -> bool:
+        """Extend the claim of a batch right before sending it: a long queue behind a slow
+        notifier must not outlive its claim and let another process send the same rows."""
+        ids = [r.delivery_id for r in batch.rows]
+        now = self.now()
+        with self.db.write() as session:
+            return outbox.renew(session, ids, self.owner, now,
+                                now + timedelta(seconds=CLAIM_LEASE))
 
     def _defer(self, name: str, batches: list[Batch], limit: RateLimit) -> list[Deferred]:
         slots = limit.slots(self.now(), len(batches))

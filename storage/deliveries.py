@@ -77,6 +77,18 @@ def _ids(delivery_ids: int | Sequence[int]) -> list[int]:
     return [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
 
 
+def renew(session: Session, ids: Sequence[int], owner: str, now: datetime,
+          until: datetime) -> bool:
+    """Extend `owner`'s unexpired claim on every row of `ids`; False if any was lost."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.claimed_by == owner,
+               Delivery.claimed_until >= now, Delivery.status == PENDING)
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0) == len(ids))
+
+
 def mark_sent(session: Session, delivery_ids: int | Sequence[int], now: datetime) -> None:
     """Record a successful send of one delivery, or of every delivery of a digest."""
     session.execute(update(Delivery).where(Delivery.id.in_(_ids(delivery_ids))).values(

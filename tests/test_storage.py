@@ -128,6 +128,18 @@ class TestOutboxClaims:
         everything = [i for got in taken.values() for i in got]
         assert sorted(everything) == sorted(ids)  # each row claimed exactly once
 
+    def test_expired_claim_cannot_be_renewed_once_taken(self, db: Database) -> None:
+        did = _delivery(db)
+        with db.write() as s:
+            assert [c.delivery.id for c in outbox.claim_due(s, T0, "slow", 60)] == [did]
+            assert outbox.renew(s, [did], "slow", T0 + timedelta(seconds=30),
+                                T0 + timedelta(seconds=90))
+        later = T0 + timedelta(seconds=100)  # the renewed claim has expired
+        with db.write() as s:
+            assert [c.delivery.id for c in outbox.claim_due(s, later, "fast", 60)] == [did]
+        with db.write() as s:
+            assert not outbox.renew(s, [did], "slow", later, later + timedelta(seconds=60))
+
     def test_retry_schedule_and_manual_requeue(self, db: Database) -> None:
         did = _delivery(db)
         with db.write() as s:
