@@ -212,10 +212,10 @@ class Recorder:
         result = diff(prev, entry, identified_by_guid=by_guid, ignore=cfg.ignore_text)
         if result.kind == "unchanged":
             return
-        if result.kind == "silent" and prev.silent_reason == "truncation":
+        if result.kind == "silent" and result.reason == "truncation":
             # Truncation is not transitive: "A B C." → "A B…" → "A B X." must be seen, so
             # compare with the last version that was not itself a truncated copy.
-            reference = item_store.last_version_not(session, item.id, "truncation")
+            reference = item_store.last_full_version(session, item.id)
             if reference is not None:
                 against = diff(reference, entry, identified_by_guid=by_guid,
                                ignore=cfg.ignore_text)

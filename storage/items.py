@@ -71,12 +71,13 @@ def recent_versions(session: Session, item_id: int, since: datetime) -> list[Ite
         ItemVersion.item_id == item_id, ItemVersion.recorded_at >= since)))
 
 
-def last_version_not(session: Session, item_id: int, reason: str) -> ItemVersion | None:
-    """The newest version of the item whose silent reason is not `reason`."""
-    return session.scalars(select(ItemVersion).where(
-        ItemVersion.item_id == item_id,
-        (ItemVersion.silent_reason.is_(None)) | (ItemVersion.silent_reason != reason))
-        .order_by(ItemVersion.number.desc()).limit(1)).first()
+def last_full_version(session: Session, item_id: int) -> ItemVersion | None:
+    """The newest version whose feed text was not a truncated copy: neither silent for
+    truncation itself nor a page-check copy of such a version (same content hash)."""
+    history = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item_id)
+                                   .order_by(ItemVersion.number.desc())))
+    truncated = {v.content_hash for v in history if v.silent_reason == "truncation"}
+    return next((v for v in history if v.content_hash not in truncated), None)
 
 
 def add_version(session: Session, item: Item, version: ItemVersion) -> ItemVersion:

@@ -101,3 +101,19 @@ class TestNonChanges:
         assert len(env.hooks) == 1
         code, out, _ = env.veille("history", "--item", SEED.guid or "")
         assert code == 0 and "silent: flap" in out
+
+    def test_truncation_is_not_transitive(self, sqlite_env: Env) -> None:
+        env = sqlite_env
+        env.feeds.set("/fr.xml", rss(BASE))
+        env.write(feeds={"nato-fr": "/fr.xml"}, watches=EVERYTHING)
+        env.veille("check")
+        short = FIRST.summary[:120] + "…</p>"
+        env.feeds.set("/fr.xml", _seed(summary=short)(BASE))
+        env.veille("check")
+        assert env.hooks == []  # the truncated copy is silent
+        reworded = FIRST.summary[:120] + " et la lutte contre les menaces hybrides.</p>"
+        env.feeds.set("/fr.xml", _seed(summary=reworded)(BASE))
+        env.veille("check")
+        [body] = env.hook_bodies()  # compared with the last full version: a real change
+        assert [c["field"] for c in body["changes"]] == ["summary"]
+        assert "menaces hybrides" in body["changes"][0]["after"]
