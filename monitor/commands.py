@@ -81,10 +81,23 @@ def check(config: Config, *, feeds: list[str] | None, dry_run: bool) -> int:
             sent = dispatcher.dispatch(ignore_schedule=True)
         finally:
             dispatcher.close()
-        print_dispatch(sent)
+        print_dispatch(sent, config.veille.timezone)
+        print_waiting(config, db)
         failed = failed or bool(sent.failed)
     db.dispose()
     return 1 if failed else 0
+
+
+def print_waiting(config: Config, db: Database) -> None:
+    """Say which alerts wait for a digest period to end, so that silence is explained."""
+    digests = [n for n, c in config.notifiers.items() if c.digest is not None]
+    if not digests:
+        return
+    with db.read() as session:
+        waiting = outbox.waiting(session, digests, now())
+    for name, count, due in waiting:
+        print(f"{count} alert{'s' if count != 1 else ''} wait for {name}'s digest at "
+              f"{display.local(due, config.veille.timezone)}")
 
 
 def print_poll(report: PollReport, config: Config, *, dry_run: bool) -> None:
@@ -110,7 +123,7 @@ def print_poll(report: PollReport, config: Config, *, dry_run: bool) -> None:
                       f" → {display.one_line(str(change['after']), 60)}")
 
 
-def print_dispatch(report: DispatchReport) -> None:
+def print_dispatch(report: DispatchReport, tz: str = "UTC") -> None:
     for a in report.attempts:
         title = a.alert.item.title if a.alert.item else a.alert.feed.name
         state = "sent" if a.ok else ("GIVEN UP" if a.given_up else "FAILED, will retry")
@@ -119,6 +132,9 @@ def print_dispatch(report: DispatchReport) -> None:
         if a.error:
             line += f": {a.error}"
         print(line)
+    for d in report.deferred:
+        print(f"delivery {d.delivery_id} → {d.notifier}: held back by max_per_minute until "
+              f"{display.local(d.until, tz, seconds=True)}")
 
 
 def run(config: Config) -> int:
@@ -221,7 +237,7 @@ def retry(config: Config, *, ids: list[int] | None) -> int:
         report = dispatcher.dispatch(ignore_schedule=True, ids=chosen)
     finally:
         dispatcher.close()
-    print_dispatch(report)
+    print_dispatch(report, config.veille.timezone)
     db.dispose()
     return 1 if report.failed else 0
 

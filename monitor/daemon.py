@@ -155,12 +155,14 @@ class Daemon:
             log.error("config.toml not reloaded, keeping the running config:\n%s",
                       "\n".join(exc.problems))
             return
-        with self.inflight.track():
-            old = self.dispatcher
-            self.config = config
-            self._build()
-            self.poller.sync_feeds()
-            old.close()
+        old = self.dispatcher
+        self.config = config
+        self._build()  # jobs started from now on use the new config
+        self.dispatcher.adopt_limits(old)
+        self.poller.sync_feeds()
+        # Jobs already running still use the old notifiers: close them once those are done.
+        self.inflight.wait_idle(STOP_GRACE)
+        old.close()
         log.info("config reloaded: %d feeds, %d watches, %d notifiers", len(config.feeds),
                  len(config.watches), len(config.notifiers))
 

@@ -77,6 +77,14 @@ class Dispatcher:
                 self._notifiers[name] = registry.build(cfg.type, name, cfg.options)
             return self._notifiers[name]
 
+    def adopt_limits(self, previous: Dispatcher) -> None:
+        """Keep the sends of the last minute across a config reload, so that a reload does
+        not reset `max_per_minute` budgets that did not change."""
+        for name, limit in previous._limits.items():
+            mine = self._limits.get(name)
+            if mine is not None and mine.per_minute == limit.per_minute:
+                self._limits[name] = limit
+
     def close(self) -> None:
         for notifier in self._notifiers.values():
             try:

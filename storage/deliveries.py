@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Delivery, Event, Feed, Item, ItemVersion
@@ -172,6 +172,17 @@ def listing(session: Session, *, failed_only: bool = False,
         query = query.where(Delivery.status != SENT, Delivery.attempts > 0)
     rows = session.execute(query.order_by(Delivery.id.desc()).limit(limit))
     return [(d, e, f, i) for d, e, f, i in rows]
+
+
+def waiting(session: Session, notifiers: Sequence[str],
+            now: datetime) -> list[tuple[str, int, datetime]]:
+    """Per notifier: how many pending, never-tried alerts are due later, and the soonest."""
+    rows = session.execute(
+        select(Delivery.notifier, func.count(), func.min(Delivery.next_attempt_at))
+        .where(Delivery.notifier.in_(list(notifiers)), Delivery.status == PENDING,
+               Delivery.attempts == 0, Delivery.next_attempt_at > now)
+        .group_by(Delivery.notifier).order_by(Delivery.notifier))
+    return [(str(n), int(c), m) for n, c, m in rows]
 
 
 def pending_notifiers(session: Session) -> set[str]:

@@ -177,3 +177,34 @@ class TestConcurrentCheck:
         assert code == 0
         assert "nato-fr: skipped — another veille process is polling it" in out
         assert env.feeds.requests_for("/fr.xml") == [] and env.feeds.requests_for("/en.xml")
+
+
+class TestCheckExplainsSilence:
+    """`check` says when alerts wait for a digest or are held back by max_per_minute."""
+
+    def test_digest_and_rate_limit_lines(self, sqlite_env: Env) -> None:
+        env = sqlite_env
+        env.feeds.set("/fr.xml", rss([LATVIA]))
+        env.write(feeds={"nato-fr": "/fr.xml"}, watches='''
+[[watch]]
+name = "korea"
+keywords = ["République de Corée"]
+notify = ["daily", "chat"]
+''', notifiers=f'''
+[notifier.daily]
+type = "webhook"
+url = "{env.hook.url('/daily')}"
+digest = "1d"
+
+[notifier.chat]
+type = "webhook"
+url = "{env.hook.url('/hook')}"
+max_per_minute = 1
+''')
+        env.veille("check")
+        env.feeds.set("/fr.xml", rss([INDO_PACIFIC, SEED, LATVIA], title="OTAN"))
+        code, out, _ = env.veille("check")
+        assert code == 0, out
+        assert "2 alerts wait for daily's digest at" in out
+        assert "held back by max_per_minute until" in out
+        assert len(env.hooks) == 1 and not [r for r in env.hook.requests if r.path == "/daily"]
