@@ -12,7 +12,6 @@ version joins it instead: one event, one alert per notifier (see `_join`).
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ from monitor import follow_plan, schedule
 from monitor.config import Config, FeedConfig
 from monitor.page import PAGE_RULES_VERSION, PageSnapshot, diff_pages, page_fingerprint
 from monitor.page_version import WatchedText, stored_change, stored_snapshot, stored_snapshot_of
-from monitor.record import DueAt, PlannedAlert
+from monitor.record import DueAt, PlannedAlert, write_outbox
 from monitor.records import Change, FetchResult
 from monitor.route import Route, Router, Verdict
 from storage import items as item_store
@@ -196,12 +195,7 @@ class PageRecorder:
 
     def _outbox(self, session: Session, event: Event, routes: Sequence[Route],
                 now: datetime) -> None:
-        for route in routes:
-            session.add(Delivery(
-                event_id=event.id, notifier=route.notifier, alert_id=uuid.uuid4().hex,
-                status="pending", watches=list(route.watches), matched=list(route.matched),
-                match=route.match, attempts=0, next_attempt_at=self.due_at(route.notifier, now),
-                created_at=now))
+        write_outbox(session, event, routes, self.due_at, now)
 
     def _release(self, session: Session, item: Item, now: datetime) -> None:
         """No page version joins the held feed-side alerts: they are due now."""

@@ -267,12 +267,19 @@ class Recorder:
 
     def _outbox(self, session: Session, event: Event, routes: Sequence[Route],
                 now: datetime) -> None:
-        for route in routes:
-            session.add(Delivery(
-                event_id=event.id, notifier=route.notifier, alert_id=uuid.uuid4().hex,
-                status="pending", watches=list(route.watches), matched=list(route.matched),
-                match=route.match, attempts=0, next_attempt_at=self.due_at(route.notifier, now),
-                created_at=now))
+        write_outbox(session, event, routes, self.due_at, now)
+
+
+def write_outbox(session: Session, event: Event, routes: Sequence[Route], due_at: DueAt,
+                 now: datetime) -> None:
+    """One outbox row per route of `event`, in the caller's transaction; the alert id is
+    fixed now, so every retry carries the same id."""
+    for route in routes:
+        session.add(Delivery(
+            event_id=event.id, notifier=route.notifier, alert_id=uuid.uuid4().hex,
+            status="pending", watches=list(route.watches), matched=list(route.matched),
+            match=route.match, attempts=0, next_attempt_at=due_at(route.notifier, now),
+            created_at=now))
 
 
 def _stored_change(change: Change, ignore: Sequence[re.Pattern[str]]) -> dict[str, object]:
