@@ -21,6 +21,7 @@ from storage.database import Database
 from storage.models import Delivery, Event
 
 SAMPLE_CONFIG = Path(__file__).parent / "sample-config.toml"
+URL_CHANGE_NOTE_FOR = timedelta(days=7)  # how long `veille feeds` mentions a URL edit
 
 
 class UsageError(Exception):
@@ -166,6 +167,10 @@ def feeds(config: Config) -> int:
             elif f.moved_to:
                 status = "moved"
             note = f.last_error or f.warning or ""
+            if not note and f.url_changed_at is not None and \
+                    at - f.url_changed_at < URL_CHANGE_NOTE_FOR:
+                note = (f"URL edited {display.local(f.url_changed_at, tz)}:"
+                        " re-baselined silently")
             if f.moved_to and f.name in configured:
                 note = f"moved to {f.moved_to} — update config.toml"
             if f.id in followed:

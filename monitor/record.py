@@ -115,7 +115,9 @@ class Recorder:
                parsed: ParsedFeed, now: datetime) -> FeedOutcome:
         """A parsed body: diff every entry against its stored version and record."""
         outcome = FeedOutcome(cfg.name, "ok", warning=parsed.warning)
-        baseline = not feed.baselined and cfg.first_run == "baseline"
+        # An edited URL re-baselines silently whatever first_run says: it must never flood.
+        rebaseline = not feed.baselined and feed.url_changed_at is not None
+        baseline = rebaseline or (not feed.baselined and cfg.first_run == "baseline")
         entries = parsed.entries
         keys = [e.key for e in entries]
         current = item_store.load_current(session, feed.id, keys)
@@ -137,7 +139,8 @@ class Recorder:
             if known is None:
                 self._new_item(session, feed, cfg, entry, now, baseline, outcome)
             else:
-                self._known_item(session, feed, cfg, known, entry, now, outcome)
+                self._known_item(session, feed, cfg, known, entry, now, outcome,
+                                 baseline=rebaseline)
         feed.title = parsed.title or feed.title
         feed.parse_cache = parsed.cache
         feed.baselined = True
@@ -206,7 +209,7 @@ class Recorder:
 
     def _known_item(self, session: Session, feed: Feed, cfg: FeedConfig,
                     known: item_store.Known, entry: Entry, now: datetime,
-                    outcome: FeedOutcome) -> None:
+                    outcome: FeedOutcome, *, baseline: bool = False) -> None:
         prev, item = known.version, known.item
         by_guid = item.guid is not None and item.key == item.guid
         result = diff(prev, entry, identified_by_guid=by_guid, ignore=cfg.ignore_text)
@@ -222,6 +225,8 @@ class Recorder:
                 if against.kind == "changed":
                     prev, result = reference, against
         silent = result.reason if result.kind == "silent" else None
+        if silent is None and baseline:
+            silent = "baseline"
         if silent is None and prev.rules_version != RULES_VERSION:
             # Stored under older rules: re-recorded silently, never alerted (DESIGN).
             silent = "rules"

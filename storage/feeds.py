@@ -48,7 +48,7 @@ def sync(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncRepo
             row.baselined = False
             row.status = "new" if row.status == "gone" else row.status
             row.next_poll_at = now
-            row.warning = "URL changed in config.toml: re-baselined silently"
+            row.url_changed_at = now
             changed.append(spec.name)
     session.flush()
     return SyncReport(tuple(created), tuple(changed))

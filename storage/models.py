@@ -74,6 +74,7 @@ class Feed(Base):
     failing_notified: Mapped[bool] = mapped_column(default=False)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+    url_changed_at: Mapped[datetime | None]  # last edit of the URL in config.toml
 
 
 class Item(Base):

@@ -208,3 +208,20 @@ max_per_minute = 1
         assert "2 alerts wait for daily's digest at" in out
         assert "held back by max_per_minute until" in out
         assert len(env.hooks) == 1 and not [r for r in env.hook.requests if r.path == "/daily"]
+
+
+class TestUrlEdit:
+    """Editing a feed's URL re-baselines it silently and `veille feeds` says so."""
+
+    def test_url_edit_rebaselines_without_flooding(self, sqlite_env: Env) -> None:
+        env = sqlite_env
+        env.feeds.set("/fr.xml", rss([SEED]))
+        env.feeds.set("/fr2.xml", rss([INDO_PACIFIC, SEED_REVISED, LATVIA]))
+        env.write(feeds={"nato-fr": "/fr.xml"})
+        env.veille("check")
+        env.write(feeds={"nato-fr": "/fr2.xml"})
+        code, out, err = env.veille("check")
+        assert code == 0 and env.hooks == [] and env.emails == []
+        assert "URL changed" in err and "re-baselining" in err
+        _, out, _ = env.veille("feeds")
+        assert "URL edited" in out and "re-baselined silently" in out
