@@ -149,3 +149,23 @@ class TestDryRun:
         assert len(env.hooks) == 1 and len(env.emails) == 1
         code, out, _ = env.veille("history")
         assert out.count("item.new") == 1
+
+
+class TestRemovedFeed:
+    """A feed removed from config.toml keeps its history and its pending alerts still go."""
+
+    def test_pending_alert_of_removed_feed_is_delivered(self, sqlite_env: Env) -> None:
+        env = sqlite_env
+        env.feeds.set("/en.xml", rss([LATVIA], title="NATO"))
+        env.write(feeds={"nato-fr": "/fr.xml", "nato-en": "/en.xml"})
+        _baseline_then_new(env)
+        env.hook.queue(Reply(503))
+        assert env.veille("check")[0] == 1
+        env.write(feeds={"nato-en": "/en.xml"})
+        code, out, _ = env.veille("check")
+        assert code == 0 and "sent" in out
+        assert [b["feed"]["name"] for b in env.hook_bodies()] == ["nato-fr", "nato-fr"]
+        _, out, _ = env.veille("feeds")
+        assert "removed" in out
+        _, out, _ = env.veille("history", "--feed", "nato-fr")
+        assert "item.new" in out
