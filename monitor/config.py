@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
@@ -131,12 +132,13 @@ class Config:
     notifiers: Mapping[str, NotifierConfig]
     secrets: frozenset[str] = frozenset()
 
+    @cached_property
+    def _feeds_by_name(self) -> dict[str, FeedConfig]:
+        return {feed.name: feed for feed in self.feeds}
+
     def feed(self, name: str) -> FeedConfig:
         """The feed called `name`; KeyError if there is none."""
-        for feed in self.feeds:
-            if feed.name == name:
-                return feed
-        raise KeyError(name)
+        return self._feeds_by_name[name]
 
     def watches_for(self, feed: FeedConfig) -> tuple[WatchConfig, ...]:
         """The watches that look at `feed`, in config order."""

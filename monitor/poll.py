@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import schedule
@@ -33,6 +34,9 @@ from storage.feeds import FeedSpec
 from storage.models import Feed
 
 log = logging.getLogger(__name__)
+CLAIM_BATCH = 500  # feeds claimed and polled together
+RECORD_ALLOWANCE = 0.5  # seconds of lease per claimed feed for parsing and recording
+UNCHANGED_BATCH = 64  # 304s and identical bodies recorded together, one transaction per batch
 
 
 def utcnow() -> datetime:
@@ -95,20 +99,35 @@ class Poller:
 
     def poll(self, names: Sequence[str] | None = None, *, due_only: bool = True,
              dry_run: bool = False) -> PollReport:
-        """Claim and poll the named feeds (default: every configured feed) that are due."""
-        wanted = list(names) if names is not None else [f.name for f in self.config.feeds]
-        now = self.now()
-        lease = max(f.timeout for f in self.config.feeds) * 2 + 60 if self.config.feeds else 60
+        """Claim and poll the named feeds (default: every configured feed) that are due.
+
+        Feeds are claimed by batches of CLAIM_BATCH, each with a lease long enough for its
+        fetches and its records, so that a lease never runs out in the middle of a big first
+        poll and memory stays bounded.
+        """
+        remaining = list(names) if names is not None else [f.name for f in self.config.feeds]
         report = PollReport()
-        with self.db.write() as session:
-            rows = feed_store.claim(session, wanted, now, self.owner, lease, due_only=due_only)
-            claims = [self._claim(row, now) for row in rows]
-            claimed = {c.name for c in claims}
-            report.skipped = [n for n in feed_store.held_by_other(session, wanted, now,
-                                                                  self.owner)
-                              if n not in claimed]
-        if claims:
-            report.outcomes = asyncio.run(self._run(claims, dry_run))
+        timeout = max((f.timeout for f in self.config.feeds), default=30.0)
+        first = True
+        while remaining and not self.stopping.is_set():
+            now = self.now()
+            with self.db.write() as session:
+                lease = timeout * 2 + 60 + RECORD_ALLOWANCE * CLAIM_BATCH
+                rows = feed_store.claim(session, remaining, now, self.owner, lease,
+                                        due_only=due_only, limit=CLAIM_BATCH)
+                claims = [self._claim(row, now) for row in rows]
+                if first:
+                    claimed = {c.name for c in claims}
+                    report.skipped = [n for n in feed_store.held_by_other(
+                        session, remaining, now, self.owner) if n not in claimed]
+            first = False
+            if not claims:
+                break
+            report.outcomes += asyncio.run(self._run(claims, dry_run))
+            done = {c.name for c in claims}
+            remaining = [n for n in remaining if n not in done]
+            if len(claims) < CLAIM_BATCH:
+                break
         return report
 
     def _claim(self, row: Feed, now: datetime) -> _Claim:
@@ -131,17 +150,59 @@ class Poller:
                                concurrency=settings.concurrency,
                                per_host=settings.per_host) as fetcher:
 
-                async def fetch(claim: _Claim) -> tuple[_Claim, FetchResult]:
-                    return claim, await fetcher.fetch(claim.request)
+                # A fetched body lives until it is recorded, and fetching runs far ahead of the
+                # one record worker: at most `window` bodies wait (a 304 or an identical body
+                # holds none and gives its place back at once). Results go through a queue so
+                # that no finished task keeps its body alive until the cycle ends. A feed's
+                # timeout starts inside fetcher.fetch, not while waiting here.
+                window = asyncio.Semaphore(2 * settings.concurrency)
+                fetched: asyncio.Queue[tuple[_Claim, FetchResult | BaseException]] = \
+                    asyncio.Queue()
+
+                async def fetch(claim: _Claim) -> None:
+                    await window.acquire()
+                    try:
+                        result = await fetcher.fetch(claim.request)
+                    except BaseException as exc:  # surfaced below, as as_completed would
+                        window.release()
+                        fetched.put_nowait((claim, exc))
+                        raise
+                    if result.body is None:
+                        window.release()
+                    fetched.put_nowait((claim, result))
 
                 tasks = [asyncio.create_task(fetch(c)) for c in claims]
+                owed = 0  # places given back in groups, so fetches run in bursts
+                unchanged: list[tuple[_Claim, FetchResult]] = []
                 try:
-                    for next_done in asyncio.as_completed(tasks):
-                        claim, result = await next_done
+                    for _ in claims:
+                        claim, result = await fetched.get()
+                        if isinstance(result, BaseException):
+                            raise result
                         if self.stopping.is_set():
                             break
-                        outcomes.append(await loop.run_in_executor(
-                            worker, self._process, claim, result, dry_run))
+                        if result.status in ("not_modified", "same_body") and not dry_run:
+                            # Nothing to parse: recorded by batches, not one transaction each.
+                            unchanged.append((claim, result))
+                            if len(unchanged) >= UNCHANGED_BATCH:
+                                outcomes.extend(await loop.run_in_executor(
+                                    worker, self._process_unchanged, unchanged))
+                                unchanged = []
+                            continue
+                        holds = result.body is not None
+                        try:
+                            outcomes.append(await loop.run_in_executor(
+                                worker, self._process, claim, result, dry_run))
+                        finally:
+                            del result
+                            owed += holds
+                            if owed >= settings.concurrency or fetched.empty():
+                                for _slot in range(owed):
+                                    window.release()
+                                owed = 0
+                    if unchanged:
+                        outcomes.extend(await loop.run_in_executor(
+                            worker, self._process_unchanged, unchanged))
                 finally:
                     for task in tasks:
                         task.cancel()
@@ -189,10 +250,33 @@ class Poller:
             log.warning("feed %s: %s", claim.name, outcome.warning)
         return outcome
 
+    def _process_unchanged(self, batch: list[tuple[_Claim, FetchResult]]) -> list[FeedOutcome]:
+        """Record feeds that had nothing to parse in one transaction (each feed's writes stay
+        atomic); should it fail, they are recorded one by one."""
+        now = self.now()
+        try:
+            with self.db.write() as session:
+                rows = {row.id: row for row in session.scalars(
+                    select(Feed).where(Feed.id.in_([c.id for c, _ in batch]))
+                    .execution_options(populate_existing=True))}
+                outcomes = [self._record(session, claim, result, None, None, now,
+                                         feed=rows.get(claim.id), loaded=True)
+                            for claim, result in batch]
+        except Exception:
+            log.exception("recording %d unchanged feeds together failed; one by one",
+                          len(batch))
+            return [self._process(claim, result, False) for claim, result in batch]
+        for outcome in outcomes:
+            if outcome.warning:
+                log.warning("feed %s: %s", outcome.name, outcome.warning)
+        return outcomes
+
     def _record(self, session: Session, claim: _Claim, result: FetchResult,
-                parsed: ParsedFeed | None, error: str | None, now: datetime) -> FeedOutcome:
+                parsed: ParsedFeed | None, error: str | None, now: datetime, *,
+                feed: Feed | None = None, loaded: bool = False) -> FeedOutcome:
         cfg = self.config.feed(claim.name)
-        feed = session.get(Feed, claim.id, populate_existing=True)
+        if not loaded:
+            feed = session.get(Feed, claim.id, populate_existing=True)
         if feed is None or feed.lease_owner != self.owner:
             return FeedOutcome(claim.name, "skipped", error="lease lost while polling")
         if claim.unconditional and result.status != "error":

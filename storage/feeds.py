@@ -55,8 +55,9 @@ def sync(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncRepo
 
 
 def claim(session: Session, names: Sequence[str], now: datetime, owner: str, lease: float,
-          *, due_only: bool = True) -> list[Feed]:
-    """Take a lease on the named feeds that are due (or all named, with due_only=False).
+          *, due_only: bool = True, limit: int | None = None) -> list[Feed]:
+    """Take a lease on the named feeds that are due (or all named, with due_only=False),
+    the most overdue first, at most `limit` of them.
 
     The conditional UPDATE is atomic on SQLite (BEGIN IMMEDIATE) and on PostgreSQL (row locks
     re-check the WHERE clause), so two veille processes never hold one feed at once.
@@ -68,7 +69,13 @@ def claim(session: Session, names: Sequence[str], now: datetime, owner: str, lea
                   or_(Feed.lease_until.is_(None), Feed.lease_until < now)]
     if due_only:
         conditions.append(Feed.next_poll_at <= now)
-    session.execute(update(Feed).where(*conditions)
+    chosen = select(Feed.id).where(*conditions).order_by(Feed.next_poll_at, Feed.id)
+    if limit is not None:
+        chosen = chosen.limit(limit)
+    ids = list(session.scalars(chosen))
+    if not ids:
+        return []
+    session.execute(update(Feed).where(Feed.id.in_(ids), *conditions)
                     .values(lease_owner=owner, lease_until=until)
                     .execution_options(synchronize_session=False))
     return list(session.scalars(select(Feed).where(Feed.lease_owner == owner,

@@ -20,6 +20,12 @@ class Known:
     version: ItemVersion
 
 
+def has_items(session: Session, feed_id: int) -> bool:
+    """Whether the feed has any stored item (a first poll has nothing to look up)."""
+    return session.scalars(select(Item.id).where(Item.feed_id == feed_id).limit(1)).first() \
+        is not None
+
+
 def load_current(session: Session, feed_id: int, keys: Iterable[str]) -> dict[str, Known]:
     """The stored items of `feed_id` among `keys`, with their current versions."""
     wanted = list(dict.fromkeys(keys))

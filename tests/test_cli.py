@@ -225,3 +225,23 @@ class TestUrlEdit:
         assert "URL changed" in err and "re-baselining" in err
         _, out, _ = env.veille("feeds")
         assert "URL edited" in out and "re-baselined silently" in out
+
+
+class TestClaimBatches:
+    """Feeds are claimed and polled by batches; `check` still polls every one of them."""
+
+    def test_all_feeds_polled_across_batches(self, sqlite_env: Env,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+        import monitor.poll
+
+        monkeypatch.setattr(monitor.poll, "CLAIM_BATCH", 2)
+        env = sqlite_env
+        names = {f"feed-{i}": f"/f{i}.xml" for i in range(5)}
+        for i, path in enumerate(names.values()):
+            env.feeds.set(path, rss([LATVIA.but(guid=f"g{i}")], title=f"F{i}"))
+        env.write(feeds=names)
+        code, out, _ = env.veille("check")
+        assert code == 0
+        assert sorted(line.split(":")[0] for line in out.splitlines() if "recorded" in line) \
+            == sorted(names)
+        assert all(len(env.feeds.requests_for(p)) == 1 for p in names.values())
