@@ -1,7 +1,7 @@
 """Render the `item.changed` alert email that veille sends, as a picture and as plain text.
 
 What it shows: NATO's French article on staff talks with the Republic of Korea (item 1 of
-tests/data/feeds/nato-fr-rss.xml, from /work/shared/seed-article.txt) revised by its editors: a
+tests/data/feeds/nato-fr-rss.xml) revised by its editors: a
 new "Mis à jour le" date and a reworded first paragraph, seen by the watch "korea". The changes
 are exactly what veille records for that revision (the summary, and the changed paragraphs of the
 content). The email is built by veille's own email notifier, `EmailNotifier.message(alert)`.

@@ -123,7 +123,7 @@ def _neutralise_doctype(data: bytes) -> tuple[bytes, bool, set[str]]:
 
     Entities declared there are expanded in the document when their value is small, dropped
     otherwise: feedparser must find no declaration to re-insert, or its loose parser expands
-    them (PITFALLS: quadratic blowup).
+    them (feedparser's loose parser would expand them quadratically).
     """
     pieces: list[bytes] = []
     doctype = False
