@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -182,4 +182,9 @@ def safe_display_link(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
+    if parts.query:
+        # Tracking parameters say nothing to a reader; the rest of the link stays as given.
+        kept = [pair for pair in parts.query.split("&")
+                if pair and not _is_tracking(unquote(pair.split("=", 1)[0]))]
+        url = urlunsplit(parts._replace(query="&".join(kept)))
     return url.replace(" ", "%20")

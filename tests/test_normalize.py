@@ -156,8 +156,13 @@ class TestSafeDisplayLink:
     """Display links are the feed's own http(s) links, nothing else."""
 
     def test_http_links_are_kept_as_given(self) -> None:
-        link = "http://www.nato.int/cps/fr/natohq/news_225946.htm?utm_source=rss#x"
+        link = "http://www.nato.int/cps/fr/natohq/news_225946.htm?selectedLocale=fr#x"
         assert safe_display_link(f" {link}\n") == link
+
+    def test_tracking_parameters_are_dropped_for_people(self) -> None:
+        link = "http://www.nato.int/a.htm?utm_source=rss&selectedLocale=fr&xtor=RSS-3#x"
+        assert safe_display_link(link) == "http://www.nato.int/a.htm?selectedLocale=fr#x"
+        assert safe_display_link("https://nato.int/a?utm_medium=feed") == "https://nato.int/a"
 
     @pytest.mark.parametrize("url", [
         "javascript:alert(1)", "data:text/html,x", "mailto:a@b.c", "https:///x", None, "",
