@@ -46,7 +46,9 @@ from notifiers.base import COMMON_KEYS, NotifierConfigError
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_SECRET_KEYS = frozenset({"password", "secret", "token", "authorization", "cookie"})
+_SECRET_KEYS = frozenset({"password", "secret", "token", "authorization", "cookie",
+                          "proxy-authorization", "api_key", "apikey", "api-key", "x-api-key",
+                          "x-auth-token"})
 # Option keys whose value is a secret for a given notifier type (chat URLs carry their token).
 _SECRET_URLS = {"webhook": "url", "apprise": "urls"}
 
