@@ -29,8 +29,14 @@ def build_alert(claimed: Claimed, config: Config) -> Alert:
     """The alert of one delivery: event, feed, item version and the routed watches."""
     delivery, event, feed, item, version = (claimed.delivery, claimed.event, claimed.feed,
                                             claimed.item, claimed.version)
-    feed_info = (FeedInfo(name=feed.name, url=feed.url, title=feed.title)
-                 if feed is not None else FeedInfo(name="veille", url="", title="veille"))
+    feed_info = FeedInfo(name="veille", url="", title="veille")
+    if feed is not None:
+        try:
+            url = config.redact(config.feed(feed.name).url)
+        except KeyError:  # a feed removed from config.toml: its pending alerts still go
+            url = feed.url
+        feed_info = FeedInfo(name=feed.name, title=feed.title,
+                             url="" if url.startswith("secret:") else url)
     item_info = None
     if item is not None and version is not None:
         summary = version.summary or version.content

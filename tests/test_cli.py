@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from datetime import UTC
@@ -245,3 +246,48 @@ class TestClaimBatches:
         assert sorted(line.split(":")[0] for line in out.splitlines() if "recorded" in line) \
             == sorted(names)
         assert all(len(env.feeds.requests_for(p)) == 1 for p in names.values())
+
+
+class TestSecretsStayOut:
+    """A feed URL and a webhook URL from the environment never reach the database or output."""
+
+    def test_no_secret_in_database_logs_or_output(self, sqlite_env: Env,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        env = sqlite_env
+        token = "tok3n-s3cr3t-4242"
+        private = f"/private.xml?key={token}"
+        env.feeds.set(private, rss([LATVIA]))
+        monkeypatch.setenv("FEED_URL", env.feeds.url(private))
+        monkeypatch.setenv("CHAT_URL", env.hook.url(f"/hook?sig={token}x"))
+        env.config.write_text(f'''[veille]
+database = "{env.database}"
+jitter = 0
+timeout = "2s"
+
+[[feed]]
+name = "private"
+url = "${{FEED_URL}}"
+
+[[watch]]
+name = "korea"
+keywords = ["République de Corée"]
+notify = ["chat"]
+
+[notifier.chat]
+type = "webhook"
+url = "${{CHAT_URL}}"
+''')
+        outputs = [env.veille("check")]
+        env.feeds.set(private, rss([INDO_PACIFIC, LATVIA]))
+        env.hook.queue(Reply(500))
+        outputs += [env.veille("check"), env.veille("validate"), env.veille("feeds"),
+                    env.veille("deliveries"), env.veille("history")]
+        outputs.append(env.veille("deliveries", "retry", "--all"))
+        assert outputs[-1][0] == 0 and len(env.hook.requests) == 2
+        for _, out, err in outputs:
+            assert token not in out and token not in err
+        database = Path(env.database.removeprefix("sqlite:///"))
+        for path in database.parent.glob(database.name + "*"):
+            assert token.encode() not in path.read_bytes(), path
+        body = env.hook.requests[-1].json
+        assert body["type"] == "item.new" and token not in json.dumps(body)
