@@ -143,6 +143,23 @@ def _change(change: AlertChange, alert: Alert) -> ChangeView:
     )
 
 
+def _shown(changes: tuple[AlertChange, ...]) -> tuple[AlertChange, ...]:
+    """The changes worth showing a person: a summary change that the content change already
+    shows word for word (the summary is the article's first paragraph) is left out."""
+    by_field = {c.field: c for c in changes}
+    summary, content = by_field.get("summary"), by_field.get("content")
+    if summary is None or content is None:
+        return changes
+
+    def within(part: str | None, whole: str | None) -> bool:
+        flat = " ".join((part or "").split()).rstrip("…").strip()
+        return bool(flat) and flat in " ".join((whole or "").split())
+
+    if within(summary.before, content.before) and within(summary.after, content.after):
+        return tuple(c for c in changes if c is not summary)
+    return changes
+
+
 def build_view(alert: Alert) -> AlertView:
     """The person-facing view of `alert`, in `alert.language` and `alert.timezone`."""
     lang = alert.language
@@ -161,7 +178,7 @@ def build_view(alert: Alert) -> AlertView:
         rows=rows,
         intro=label("test_body", lang) if alert.type == "test" else "",
         summary=summary,
-        changes=tuple(_change(c, alert) for c in alert.changes),
+        changes=tuple(_change(c, alert) for c in _shown(alert.changes)),
         footer=footer,
         labels=labels(lang),
         label_width=max((len(r.label + colon) for r in rows), default=0),

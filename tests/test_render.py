@@ -105,3 +105,28 @@ class TestWordDiff:
         old, new = mark_html("<b>Titre</b> 23 & co", "<b>Titre</b> <script>24 & co")
         assert old == "&lt;b&gt;Titre&lt;/b&gt; <del>23</del> &amp; co"
         assert new == "&lt;b&gt;Titre&lt;/b&gt; <ins>&lt;script&gt;24</ins> &amp; co"
+
+
+class TestSummaryShownOnce:
+    """A summary that is the content's first paragraph is not shown twice to a person."""
+
+    def test_summary_inside_content_change_is_left_out(self) -> None:
+        from datetime import UTC, datetime
+
+        from notifiers.base import Alert, AlertChange, FeedInfo
+        from notifiers.view import build_view
+
+        first_before = "Le 14 mai 2024, l’OTAN a accueilli la République de Corée."
+        first_after = "Le 14 mai 2024, l’OTAN a reçu une délégation de la République de Corée."
+        changes = (
+            AlertChange("summary", first_before, first_after),
+            AlertChange("content", f"{first_before}\n\n…", f"{first_after}\n\n…"),
+            AlertChange("updated", "2024-05-14T08:00:00Z", "2024-05-23T05:58:00Z"),
+        )
+        alert = Alert(id="a1", type="item.changed", occurred_at=datetime(2024, 5, 23, tzinfo=UTC),
+                      feed=FeedInfo("nato-fr", "https://www.nato.int/"), changes=changes)
+        assert [c.field for c in build_view(alert).changes] == ["content", "updated"]
+        other = (AlertChange("summary", "Résumé ancien.", "Résumé nouveau."), *changes[1:])
+        alert = Alert(id="a2", type="item.changed", occurred_at=datetime(2024, 5, 23, tzinfo=UTC),
+                      feed=FeedInfo("nato-fr", "https://www.nato.int/"), changes=other)
+        assert [c.field for c in build_view(alert).changes] == ["summary", "content", "updated"]
