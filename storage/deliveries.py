@@ -183,9 +183,3 @@ def waiting(session: Session, notifiers: Sequence[str],
                Delivery.attempts == 0, Delivery.next_attempt_at > now)
         .group_by(Delivery.notifier).order_by(Delivery.notifier))
     return [(str(n), int(c), m) for n, c, m in rows]
-
-
-def pending_notifiers(session: Session) -> set[str]:
-    """Notifier names that have pending deliveries."""
-    return set(session.scalars(select(Delivery.notifier).where(Delivery.status == PENDING)
-                               .distinct()))

@@ -102,11 +102,3 @@ def by_name(session: Session, name: str) -> Feed | None:
 
 def all_feeds(session: Session) -> list[Feed]:
     return list(session.scalars(select(Feed).order_by(Feed.name)))
-
-
-def next_due(session: Session, names: Sequence[str]) -> datetime | None:
-    """The earliest next_poll_at among the named feeds."""
-    rows = session.scalars(select(Feed.next_poll_at).where(Feed.name.in_(list(names)),
-                                                           Feed.status != "gone")
-                           .order_by(Feed.next_poll_at).limit(1))
-    return rows.first()
