@@ -253,11 +253,35 @@ class Poller:
         except _DryRun as rolled_back:
             outcome = rolled_back.outcome
             self._abandon([claim.id])
+        except Exception as exc:  # one feed's data must not stop the other feeds
+            return self._record_failed(claim, result, exc, now, dry_run)
         if outcome.status in ("failed", "gone"):
             log.warning("feed %s: %s", claim.name, outcome.error)
         elif outcome.warning:
             log.warning("feed %s: %s", claim.name, outcome.warning)
         return outcome
+
+    def _record_failed(self, claim: _Claim, result: FetchResult, exc: Exception,
+                       now: datetime, dry_run: bool) -> FeedOutcome:
+        """The record transaction failed (rolled back): report this feed as failing, in a
+        transaction of its own, so that the cycle goes on with the other feeds."""
+        cause = getattr(exc, "orig", None) or exc
+        detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+        error = f"could not record this poll in the database ({type(cause).__name__}: {detail})"
+        log.error("feed %s: %s", claim.name, error, exc_info=True)
+        if dry_run:
+            self._abandon([claim.id])
+            return FeedOutcome(claim.name, "failed", error=error)
+        try:
+            with self.db.write() as session:
+                feed = session.get(Feed, claim.id, populate_existing=True)
+                if feed is None or feed.lease_owner != self.owner:
+                    return FeedOutcome(claim.name, "skipped", error="lease lost while polling")
+                return self.recorder.failure(session, feed, self.config.feed(claim.name),
+                                             error, now, result)
+        except Exception:
+            log.error("feed %s: recording the failure failed too", claim.name, exc_info=True)
+            return FeedOutcome(claim.name, "failed", error=error)
 
     def _process_unchanged(self, batch: list[tuple[_Claim, FetchResult]]) -> list[FeedOutcome]:
         """Record feeds that had nothing to parse in one transaction (each feed's writes stay
