@@ -83,6 +83,7 @@ class FeedConfig:
     follow_interval: float = 3600.0
     follow_for: float = 14 * 86400.0
     match_page: bool = False
+    allow_private: bool = False  # the feed's own, else [veille]'s
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ class _Loader(Problems):
             follow_interval=f.follow_interval or 3600.0,
             follow_for=f.follow_for or 14 * 86400.0,
             match_page=bool(f.match_page),
+            allow_private=s.allow_private if f.allow_private is None else f.allow_private,
         )
 
     def _watch(self, index: int, raw: Mapping[str, Any]) -> WatchConfig | None:

@@ -221,6 +221,7 @@ class _FeedSchema(_Schema):
     follow_interval: _OptPositive = None
     follow_for: _OptPositive = None
     match_page: bool | None = None
+    allow_private: bool | None = None
 
 
 class _WatchSchema(_Schema):

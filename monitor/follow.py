@@ -26,6 +26,7 @@ from monitor import display, follow_plan, schedule
 from monitor.config import Config
 from monitor.digest import due_at_for
 from monitor.fetch import Fetcher
+from monitor.fetch_policy import FetchPolicy
 from monitor.follow_record import PageOutcome, PageRecorder
 from monitor.page import PAGE_RULES_VERSION
 from monitor.page_fetch import Reading, read_page, request_headers
@@ -162,7 +163,7 @@ class Follower:
         with ThreadPoolExecutor(1, thread_name_prefix="veille-follow") as worker:
             # Article pages are many and on a few news sites: one request at a time per host.
             async with Fetcher(user_agent=settings.user_agent, concurrency=settings.concurrency,
-                               per_host=1, allow_private=settings.allow_private) as fetcher:
+                               per_host=1, policy=FetchPolicy.for_pages(self.config)) as fetcher:
 
                 async def fetch(claim: _Claim) -> tuple[_Claim, FetchResult]:
                     return claim, await fetcher.fetch(claim.request)

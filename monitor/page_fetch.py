@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from monitor.config import FeedConfig
+from monitor.fetch_policy import origin_of
 from monitor.page import PageSnapshot, extract_page
 from monitor.records import FetchResult
 
@@ -17,22 +18,17 @@ log = logging.getLogger(__name__)
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": servers that send no type
-_CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def request_headers(cfg: FeedConfig, url: str) -> dict[str, str]:
-    """The feed's extra headers (Accept-Language…) for its article pages; credentials only
-    when the page is on the feed's own origin."""
-    same = _origin(url) == _origin(cfg.url)
-    headers = {k: v for k, v in cfg.headers.items() if same or k.lower() not in _CREDENTIALS}
+    """The feed's configured headers when the page is on the feed's own origin (they may be
+    secrets: an API key is for that server only), and the Accept of a page."""
+    home = origin_of(cfg.url)
+    headers = dict(cfg.headers) if home is not None and origin_of(url) == home else {}
     if not any(k.lower() == "accept" for k in headers):
         headers["Accept"] = ACCEPT_HTML
     return headers
-
-
-def _origin(url: str) -> str:
-    return "/".join(url.split("/", 3)[:3]).lower()
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from monitor.config import Config
 from monitor.digest import due_at_for
 from monitor.errors import NotAFeedError
 from monitor.fetch import Fetcher
+from monitor.fetch_policy import FetchPolicy
 from monitor.parse import parse_feed
 from monitor.record import DueAt, FeedOutcome, Recorder
 from monitor.records import FetchRequest, FetchResult, ParsedFeed
@@ -157,7 +158,8 @@ class Poller:
         with ThreadPoolExecutor(1, thread_name_prefix="veille-record") as worker:
             async with Fetcher(user_agent=settings.user_agent,
                                concurrency=settings.concurrency,
-                               per_host=settings.per_host) as fetcher:
+                               per_host=settings.per_host,
+                               policy=FetchPolicy.for_feeds(self.config)) as fetcher:
 
                 # A fetched body lives until it is recorded, and fetching runs far ahead of the
                 # one record worker: at most `window` bodies wait (a 304 or an identical body
