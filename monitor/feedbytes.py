@@ -1,24 +1,22 @@
-"""A feed's bytes before feedparser sees them: decoded to UTF-8 (mis-declared encodings noticed),
+"""A feed's bytes before feedparser sees them: decoded to UTF-8 in their real encoding,
 DOCTYPE internal subsets and entity declarations neutralised, HTML pages recognised; and the raw
 entry dates that feedparser's mapping loses.
 """
 
 from __future__ import annotations
 
-import codecs
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from feedparser.encodings import convert_to_utf8
 from lxml import etree
 
-__all__ = ["Prepared", "entry_dates", "html_page_title", "last_entry_unfinished", "prepare"]
+from monitor.decoding import decode_document
 
-_SINGLE_BYTE = frozenset({"latin_1", "iso8859-1", "cp1252", "iso8859-15", "iso8859-2"})
-_NAMES = {"cp1252": "windows-1252", "iso8859-2": "ISO-8859-2", "iso8859-1": "ISO-8859-1"}
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)")
+__all__ = ["Prepared", "embedded_feed", "entry_dates", "html_page_title", "last_entry_unfinished",
+           "prepare"]
+
 _ENTITY_DECLARED = re.compile(rb"<!ENTITY\s+([^\s%][^\s\"'>]*)")
 _ENTITY_VALUE = re.compile(rb"<!ENTITY\s+([^\s%][^\s\"'>]*)\s+(?:\"([^\"]*)\"|'([^']*)')\s*>")
 # A declared entity is expanded only when its value is a few characters or character
@@ -43,51 +41,15 @@ class Prepared:
 
 
 def prepare(body: bytes, headers: Mapping[str, str]) -> Prepared:
-    """Decode `body` to UTF-8 as feedparser would, then neutralise its DOCTYPE."""
-    data, warnings = _to_utf8(body, {k.lower(): v for k, v in headers.items()})
-    data, doctype, dropped = _neutralise_doctype(data)
+    """Decode `body` in its real encoding (monitor.decoding) to UTF-8, then neutralise its
+    DOCTYPE."""
+    decoded = decode_document(body, headers)
+    warnings = list(decoded.warnings)
+    data, doctype, dropped = _neutralise_doctype(decoded.text.encode("utf-8"))
     if dropped:
         warnings.append("The feed declares XML entities that veille does not expand "
                         f"({', '.join(sorted(dropped)[:5])}); they were left out.")
     return Prepared(data, tuple(warnings), doctype, data.count(b"\n") - body.count(b"\n"))
-
-
-def _canonical(name: str | None) -> str | None:
-    try:
-        return codecs.lookup(name).name if name else None
-    except LookupError:
-        return None
-
-
-def _to_utf8(body: bytes, headers: dict[str, str]) -> tuple[bytes, list[str]]:
-    result: dict[str, object] = {}
-    try:
-        data: bytes = convert_to_utf8(headers, body, result)
-    except ValueError:  # a declared encoding name that is not even text (bytes ≥ 0x80, NUL)
-        result = {}
-    used = _canonical(str(result.get("encoding") or ""))
-    charset = _CHARSET.search(headers.get("content-type", ""))
-    in_xml = _XML_ENCODING.match(body)
-    written = [charset.group(1) if charset else "", in_xml.group(1).decode() if in_xml else ""]
-    declared = {_canonical(name): name for name in written if _canonical(name)}
-    said = " and ".join(sorted(set(declared.values()), key=str.lower))
-    if used is None:
-        return (body.decode("utf-8", "replace").encode("utf-8"),
-                ["veille could not tell the feed's character encoding; it was read as UTF-8 "
-                 "and the characters it could not read were replaced."])
-    if used in _SINGLE_BYTE and not body.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:  # valid UTF-8 with non-ASCII bytes is, in practice, never Latin-1 text
-            data = convert_to_utf8({"content-type": "application/xml; charset=utf-8"}, body, {})
-            return data, ([f"The feed is declared as {said} but is written in UTF-8; veille "
-                           "read it as UTF-8."] if used in declared else [])
-    if declared and used not in declared and used != "utf-8":
-        shown = _NAMES.get(used, used)
-        return data, [f"The feed is declared as {said} but is not; veille read it as {shown}."]
-    return data, []
 
 
 def _declaration_end(data: bytes, start: int) -> int:
@@ -166,6 +128,29 @@ def _neutralise_doctype(data: bytes) -> tuple[bytes, bool, set[str]]:
     body = _REFERENCE.sub(expand, data[i:]) if declared else data[i:]
     dropped = {n.decode("utf-8", "replace") for n in declared - values.keys()}
     return b"".join(pieces) + body, True, dropped
+
+
+_FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)(?=[\s>])")
+_ESCAPED_ROOT = re.compile(rb"&lt;(rss|feed|rdf:RDF)(?=[\s&])")
+
+
+def embedded_feed(data: bytes) -> bytes | None:
+    """The RSS or Atom document inside an HTML page (a CMS or a proxy that wraps the feed in
+    a page, raw or escaped in a `<pre>`), as a document of its own; None when there is none."""
+    for pattern, escaped in ((_FEED_ROOT, False), (_ESCAPED_ROOT, True)):
+        start = pattern.search(data)
+        if start is None:
+            continue
+        name = start.group(1)
+        close = (b"&lt;/" + name + b"&gt;") if escaped else (b"</" + name + b">")
+        end = data.rfind(close)
+        if end < start.start():
+            continue
+        inner = data[start.start():end + len(close)]
+        if escaped:
+            inner = html.unescape(inner.decode("utf-8")).encode("utf-8")
+        return b'<?xml version="1.0" encoding="utf-8"?>\n' + inner
+    return None
 
 
 def html_page_title(data: bytes) -> str | None:

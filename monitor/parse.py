@@ -18,9 +18,16 @@ import feedparser
 from monitor import incremental
 from monitor.dates import to_utc, zone
 from monitor.errors import NotAFeedError
-from monitor.feedbytes import entry_dates, html_page_title, last_entry_unfinished, prepare
+from monitor.feedbytes import (
+    embedded_feed,
+    entry_dates,
+    html_page_title,
+    last_entry_unfinished,
+    prepare,
+)
 from monitor.identity import Candidate, assign_keys, candidate
 from monitor.normalize import (
+    drop_controls,
     normalize_link,
     reduce_html,
     reduce_text,
@@ -73,20 +80,28 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
     prepared = prepare(body, headers)
     page_title = html_page_title(prepared.data)
     if page_title is not None:
-        named = f" (“{page_title}”)" if page_title else ""
-        raise NotAFeedError(f"The server sent an HTML page{named}, not an RSS or Atom feed.")
+        inner = embedded_feed(prepared.data)
+        if inner is None:
+            named = f" (“{page_title}”)" if page_title else ""
+            raise NotAFeedError(f"The server sent an HTML page{named}, not an RSS or Atom "
+                                "feed.")
+        prepared = replace(prepared, data=inner, warnings=(
+            *prepared.warnings, "The feed came wrapped in an HTML page; veille read the feed "
+            "inside it."))
     base = urljoin(url, headers["content-location"]) if "content-location" in headers else url
 
     def read(data: bytes) -> Document:
         return read_document(data, base=base, timezone=timezone,
                              line_shift=prepared.added_lines)
 
-    split = None if prepared.doctype or prepared.warnings else incremental.split(prepared.data)
+    # Decoding works byte by byte, so an entry's decoded bytes depend on its own bytes only:
+    # a repaired or mis-labelled document may still be parsed incrementally.
+    split = None if prepared.doctype else incremental.split(prepared.data)
     context = incremental.context(split, base=base, timezone=timezone) if split else ""
     if split and previous_cache:
         quick = incremental.reparse(split, context, previous_cache, read)
         if quick is not None:
-            return quick
+            return replace(quick, warning=" ".join(prepared.warnings) or None)
     document = read(prepared.data)
     if not document.version and not document.rows:
         if document.problem:
@@ -109,7 +124,7 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
                         "it" + (", leaving out the unfinished last one." if cut else "."))
     keys = assign_keys([row.candidate for row in rows])
     cache = None
-    if split and not warnings:
+    if split and not document.problem:
         cache = incremental.make_cache(split, context, rows, keys)
     return ParsedFeed(
         version=document.version, title=document.title, link=document.link,
@@ -147,7 +162,7 @@ def read_document(data: bytes, *, base: str, timezone: str, line_shift: int = 0)
 
 
 def _row(raw: Any, published_raw: str | None, updated_raw: str | None, timezone: str) -> Row:
-    guid = (dict.get(raw, "id") or "").strip() or None
+    guid = drop_controls(dict.get(raw, "id") or "").strip() or None
     raw_link = dict.get(raw, "link")
     title = _text(dict.get(raw, "title_detail"), dict.get(raw, "title"), title=True)
     contents = [_text(c, c.get("value")) for c in dict.get(raw, "content") or []]

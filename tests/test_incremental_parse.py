@@ -272,10 +272,19 @@ class TestFallsBackToFullParse:
         self.full_parse_expected(body, parse(self.body).cache)
 
     def test_damaged_feeds_leave_no_cache(self) -> None:
-        for name in ("nato-fr-truncated.xml", "entity-blowup.xml", "utf8-declared-latin1.xml",
-                     "latin1-declared-utf8.xml"):
+        for name in ("nato-fr-truncated.xml", "entity-blowup.xml"):
             body = (FEEDS / name).read_bytes()
             assert parse_feed(body, url=URL).cache is None, name
+
+    def test_mislabelled_feeds_parse_incrementally_like_a_full_parse(self) -> None:
+        """Decoding is byte by byte, so a mis-labelled feed keeps its cache and its warning."""
+        for name in ("utf8-declared-latin1.xml", "latin1-declared-utf8.xml"):
+            body = (FEEDS / name).read_bytes()
+            first = parse_feed(body, url=URL)
+            assert first.cache is not None and first.warning, name
+            again = parse_feed(body, url=URL, previous_cache=first.cache)
+            assert again.warning == first.warning
+            assert len(again.unchanged_keys) == len(first.entries)
 
 
 class TestSplit:
