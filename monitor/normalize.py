@@ -1,5 +1,9 @@
 """Feed text and links as veille compares them: HTML reduced to what a reader sees, links
 normalised once for identity and fingerprint (dates: `monitor.dates`, re-exported here).
+
+`drop_controls` is where feed and page text enters: every string veille keeps from a feed goes
+through it (the reduce_* functions, links, guids, feed titles), so that what is stored is
+storable on SQLite and PostgreSQL alike (PostgreSQL refuses NUL) and shows nothing invisible.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from lxml import etree
 
 from monitor.dates import to_utc
 
-__all__ = ["normalize_link", "reduce_html", "reduce_text", "reduce_title", "safe_display_link",
-           "to_utc"]
+__all__ = ["drop_controls", "normalize_link", "reduce_html", "reduce_text", "reduce_title",
+           "safe_display_link", "to_utc"]
 
 # Elements that start a new paragraph for a reader; every other element is inline.
 _BLOCK = frozenset(
@@ -24,10 +28,25 @@ _BLOCK = frozenset(
 _CELL = frozenset({"td", "th"})  # separated by a space, not a paragraph break
 _DROP = frozenset({"script", "style", "head", "template", "noscript", "iframe", "object"})
 _BREAK = "\x00"  # placeholder for a paragraph break while the text is assembled
+# C0 controls but TAB, LF and CR; with `readable`, DEL and the C1 controls too.
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A lone surrogate (from a numeric character reference) cannot be encoded at all.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PARAGRAPH_SPLIT = re.compile(r"\n[^\S\n]*\n|\u2029")
 _HTML_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
                                 no_network=True, huge_tree=True)
+
+
+def drop_controls(text: str, *, readable: bool = False) -> str:
+    """`text` without C0 control characters (TAB, LF and CR stay) and with each lone surrogate
+    replaced by U+FFFD; with `readable`, DEL and C1 controls are dropped too (text for people).
+
+    Identifiers (guids) keep C1 characters, which both databases store, so that their keys do
+    not change; texts that a person reads drop them.
+    """
+    text = (_CONTROL if readable else _C0).sub("", text)
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
 
 
 def _paragraphs(text: str) -> str:
@@ -41,7 +60,7 @@ def reduce_text(text: str) -> str:
     line separates paragraphs), paragraphs joined by "\\n\\n", Unicode NFC."""
     if not text:
         return ""
-    text = _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = drop_controls(text, readable=True).replace("\r\n", "\n").replace("\r", "\n")
     return _paragraphs(_PARAGRAPH_SPLIT.sub(_BREAK, text))
 
 
@@ -61,9 +80,10 @@ def reduce_html(html: str) -> str:
     """
     if not html:
         return ""
+    html = drop_controls(html, readable=True)
     if "<" not in html and "&" not in html:  # no markup: one paragraph, as a browser shows it
-        return _paragraphs(_CONTROL.sub("", html))
-    root = etree.fromstring(_CONTROL.sub("", html).encode("utf-8"), _HTML_PARSER)
+        return _paragraphs(html)
+    root = etree.fromstring(html.encode("utf-8"), _HTML_PARSER)
     if root is None:
         return ""
     etree.strip_elements(root, *_DROP, with_tail=False)
@@ -72,8 +92,8 @@ def reduce_html(html: str) -> str:
         tag = element.tag if isinstance(element.tag, str) else ""
         parts.append(_BREAK if tag in _BLOCK else " " if tag in _CELL else "")
         text = element.text if event == "start" else element.tail
-        if text:
-            parts.append(text)
+        if text:  # character references (`&#1;`) can bring controls back
+            parts.append(drop_controls(text, readable=True))
     return _paragraphs("".join(parts))
 
 
@@ -131,7 +151,7 @@ def normalize_link(url: str | None) -> str | None:
     """
     if not url:
         return None
-    url = url.strip()
+    url = drop_controls(url, readable=True).strip()
     try:
         parts = urlsplit(url)
         port = parts.port

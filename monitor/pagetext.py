@@ -16,6 +16,8 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
+from monitor.normalize import drop_controls
+
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form",
               "button", "input", "select", "textarea", "dialog", "object", "embed", "video",
               "audio", "map", "nav", "footer", "aside")
@@ -33,7 +35,6 @@ _BLOCK_TAGS = frozenset({
     "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
     "li", "main", "ol", "p", "pre", "section", "summary", "table", "tr", "ul"})
 _CELLS = frozenset({"td", "th"})  # a space apart, as monitor.normalize reads feed tables
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -65,7 +66,9 @@ def decode(html: bytes) -> str:
 
 def parse(html: bytes | str) -> HtmlElement:
     """The page as an lxml tree, without comments or processing instructions."""
-    text = _XML_DECLARATION.sub("", decode(html) if isinstance(html, bytes) else html)
+    # lxml refuses text holding NUL or other controls: they go where the page enters.
+    text = drop_controls(_XML_DECLARATION.sub("", decode(html) if isinstance(html, bytes)
+                                              else html), readable=True)
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
     try:
         return lxml.html.document_fromstring(text or "<html></html>", parser=parser)
@@ -75,7 +78,8 @@ def parse(html: bytes | str) -> HtmlElement:
 
 def clean_text(text: str) -> str:
     """Control characters dropped, white space collapsed (no-break spaces too), trimmed, NFC."""
-    return unicodedata.normalize("NFC", " ".join(_CONTROL.sub("", text).split()))
+    # Character references (`&#1;`) bring controls back after parsing.
+    return unicodedata.normalize("NFC", " ".join(drop_controls(text, readable=True).split()))
 
 
 def _is_chrome(element: HtmlElement) -> bool:

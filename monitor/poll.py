@@ -26,6 +26,7 @@ from monitor.digest import due_at_for
 from monitor.errors import NotAFeedError
 from monitor.fetch import Fetcher
 from monitor.fetch_policy import FetchPolicy
+from monitor.normalize import drop_controls
 from monitor.parse import parse_feed
 from monitor.record import DueAt, FeedOutcome, Recorder
 from monitor.records import FetchRequest, FetchResult, ParsedFeed
@@ -241,11 +242,11 @@ class Poller:
             try:
                 parsed = parse_feed(result.body, url=result.url, headers=result.headers,
                                     timezone=cfg.timezone, previous_cache=claim.parse_cache)
-            except NotAFeedError as exc:
-                error = str(exc)
+            except NotAFeedError as exc:  # may quote the body (an HTML page's title)
+                error = drop_controls(str(exc), readable=True)
             except Exception as exc:  # a parser bug must not stop the other feeds
                 log.exception("feed %s: parser failed", claim.name)
-                error = f"could not parse the feed: {exc}"
+                error = drop_controls(f"could not parse the feed: {exc}", readable=True)
         now = self.now()
         try:
             with self.db.write() as session:
