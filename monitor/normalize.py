@@ -193,8 +193,8 @@ def safe_display_link(url: str | None) -> str | None:
     """The link as the feed gave it, for people: only http(s), stripped; None otherwise."""
     if not url:
         return None
-    url = url.strip()
-    if _UNSAFE_IN_LINK.search(url):
+    url = drop_controls(url, readable=True).strip()
+    if _UNSAFE_IN_LINK.search(url):  # a line break or a tab inside a link: not shown
         return None
     try:
         parts = urlsplit(url)

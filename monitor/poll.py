@@ -271,7 +271,8 @@ class Poller:
         cause = getattr(exc, "orig", None) or exc
         detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
         error = f"could not record this poll in the database ({type(cause).__name__}: {detail})"
-        log.error("feed %s: %s", claim.name, error, exc_info=True)
+        log.error("feed %s: %s", claim.name, error)
+        log.debug("feed %s: the record transaction failed", claim.name, exc_info=True)
         if dry_run:
             self._abandon([claim.id])
             return FeedOutcome(claim.name, "failed", error=error)
