@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from monitor.config import Config
 from monitor.diff import cap_text
 from notifiers.base import Alert, AlertChange, FeedInfo, ItemInfo
-from storage.deliveries import Claimed
+from notifiers.digest import digest_id_of
+from storage.deliveries import Claimed, first_sent_message
 
 SUMMARY_LIMIT = 1000
 
@@ -23,6 +26,20 @@ def _changes(raw: list[Any]) -> tuple[AlertChange, ...]:
     return tuple(AlertChange(field=str(c["field"]), before=c.get("before"),
                              after=c.get("after"), truncated=bool(c.get("truncated", False)))
                  for c in raw)
+
+
+def first_message_id(claimed: Claimed) -> str | None:
+    """The id the first message about this item through this notifier went out under (its
+    alert id, or its digest's id), so that an email about a revision replies to it; None for
+    an item.new alert and when no earlier alert about the item was sent."""
+    event, item = claimed.event, claimed.item
+    session = object_session(claimed.delivery)
+    if event.type != "item.changed" or item is None or session is None:
+        return None
+    ids = first_sent_message(session, item.id, claimed.delivery.notifier, event.id)
+    if not ids:
+        return None
+    return ids[0] if len(ids) == 1 else digest_id_of(ids)
 
 
 def build_alert(claimed: Claimed, config: Config) -> Alert:
@@ -58,6 +75,7 @@ def build_alert(claimed: Claimed, config: Config) -> Alert:
         changes=_changes(event.changes),
         error=event.error,
         thread_id=thread_id(feed_info.name, item.id) if item is not None else "",
+        first_alert_id=first_message_id(claimed),
         timezone=config.veille.timezone,
         language=config.veille.language,
     )

@@ -94,7 +94,9 @@ class Alert:
     changes: tuple[AlertChange, ...] = ()
     error: str | None = None  # for feed.failing / feed.recovered
     thread_id: str = ""  # stable per item: email threads revisions under it
-    first_alert_id: str | None = None  # id of the first alert sent about this item, if any
+    # The first message sent about this item through this notifier: its alert id, or the
+    # digest id when it went out in a digest (email replies to it); None if none was sent.
+    first_alert_id: str | None = None
     timezone: str = "UTC"  # IANA zone for dates shown to people
     language: str = "en"
 

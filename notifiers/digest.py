@@ -4,7 +4,7 @@ watch, its stable id, its headline, one compact line per alert, and the webhook 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,7 +24,12 @@ def newest_first(alerts: Sequence[Alert]) -> list[Alert]:
 
 def digest_id(alerts: Sequence[Alert]) -> str:
     """An id for the set of `alerts`, whatever their order: the same on every retry."""
-    joined = "\n".join(sorted(a.id for a in alerts))
+    return digest_id_of(a.id for a in alerts)
+
+
+def digest_id_of(alert_ids: Iterable[str]) -> str:
+    """`digest_id` from the alerts' ids alone (what the outbox keeps of a sent digest)."""
+    joined = "\n".join(sorted(alert_ids))
     return "digest-" + hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

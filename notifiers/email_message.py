@@ -88,10 +88,13 @@ def id_part(value: str) -> str:
 def threading_headers(alert: Alert, domain: str) -> list[tuple[str, str]]:
     """`In-Reply-To` / `References` that group every alert about one item in one thread.
 
-    Every item alert refers to a root id derived from the item's thread id. No message bears
-    that id, and none need to: clients thread messages that share a reference, so revisions
-    group together whether or not the first alert was sent. When the first alert is known,
-    a revision replies to it directly.
+    A revision replies to the first message sent about its item through this notifier
+    (`alert.first_alert_id`: that alert's id, or the id of the digest it went out in), as
+    clients that thread by `In-Reply-To` need; `References` is that message's own
+    (the item's thread id) followed by its Message-ID, as RFC 5322 builds it. When no earlier
+    message was sent (pending, given up, sent under an id nobody kept), the revision replies
+    to the item's thread id, which no message bears: clients that thread by references still
+    group the revisions.
     """
     if alert.item is not None and alert.type in ("item.new", "item.changed"):
         thread = alert.thread_id or f"{alert.feed.name}\0{alert.item.key}"

@@ -183,3 +183,35 @@ def waiting(session: Session, notifiers: Sequence[str],
                Delivery.attempts == 0, Delivery.next_attempt_at > now)
         .group_by(Delivery.notifier).order_by(Delivery.notifier))
     return [(str(n), int(c), m) for n, c, m in rows]
+
+
+def first_sent_message(session: Session, item_id: int, notifier: str,
+                       before_event: int) -> tuple[str, ...] | None:
+    """The alert ids of the first message that told `notifier` about item `item_id` before
+    event `before_event`: `(alert_id,)` for an alert sent alone, every alert id of the digest
+    when it went out in one; None when no alert about the item was sent through it yet.
+
+    Nothing records which rows made one digest: the dispatcher marks them sent in one update,
+    so they share `sent_at`. Rows sent alone can share it too under an injected clock, so a
+    digest is also known by its rows having been held past their creation (a digest period);
+    a digest of one alert reads as an alert sent alone.
+    """
+    first = session.execute(
+        select(Delivery.alert_id, Delivery.sent_at, Delivery.created_at,
+               Delivery.next_attempt_at)
+        .join(Event, Event.id == Delivery.event_id)
+        .where(Event.item_id == item_id, Event.id < before_event,
+               Event.type.in_(("item.new", "item.changed")),
+               Delivery.notifier == notifier, Delivery.status == SENT)
+        .order_by(Event.id, Delivery.id).limit(1)).first()
+    if first is None:
+        return None
+    alert_id, sent_at, created_at, due_at = first
+    if sent_at is None or due_at <= created_at:
+        return (alert_id,)
+    together = session.scalars(
+        select(Delivery.alert_id)
+        .where(Delivery.notifier == notifier, Delivery.status == SENT,
+               Delivery.sent_at == sent_at, Delivery.next_attempt_at > Delivery.created_at)
+        .order_by(Delivery.alert_id))
+    return tuple(together) or (alert_id,)
