@@ -27,7 +27,8 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 class _Redact(logging.Filter):
-    """Replaces every secret of the running config in a log line with ***."""
+    """Replaces every secret of the running config with *** in a record's message, its
+    traceback and its stack, so that other handlers see the record redacted too."""
 
     config: Config | None = None
 
@@ -38,13 +39,30 @@ class _Redact(logging.Filter):
         redacted = self.config.redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _plain.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.config.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.config.redact(record.stack_info)
         return True
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted line: whatever part of a record carries a secret (an
+    exception's message in a traceback, an argument, the logger's name), none shows."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        config = _redact.config
+        return config.redact(text) if config is not None else text
+
+
+_plain = logging.Formatter()
 _handler = _StderrHandler()
 _redact = _Redact()
 _handler.addFilter(_redact)
-_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+_handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
 def setup(verbose: bool) -> None:
