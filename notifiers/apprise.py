@@ -18,8 +18,9 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from notifiers.base import COMMON_KEYS, Alert, NotifierConfigError, TransientError
-from notifiers.chatformats import neutralise_mentions, plain_text, view
+from notifiers.chatformats import neutralise_mentions, neutralise_tags, plain_text
 from notifiers.render import cap, one_line
+from notifiers.view import build_view
 
 INSTALL_HINT = "the apprise package is not installed: pip install 'veille[apprise]'"
 NOTIFY_TYPES = {"feed.failing": "failure", "feed.recovered": "success"}  # others: "info"
@@ -110,9 +111,10 @@ class AppriseNotifier:
 
     def send(self, alert: Alert) -> None:
         """Notify every URL that has not taken `alert` yet; TransientError if any refused."""
-        v = view(alert)
-        title = neutralise_mentions(v.headline)
-        body = neutralise_mentions(plain_text(v))
+        v = build_view(alert)
+        # apprise hands the text to services that each read their own mention syntax.
+        title = neutralise_tags(neutralise_mentions(v.headline))
+        body = neutralise_tags(neutralise_mentions(plain_text(v)))
         done = self._delivered.setdefault(alert.id, set())
         self._delivered.move_to_end(alert.id)
         while len(self._delivered) > REMEMBERED_ALERTS:

@@ -1,69 +1,36 @@
-"""What every chat format shares: an Alert as a person reads it, and safe text helpers.
+"""What every chat format shares: the one person-facing view, read the chat way, and safe
+text helpers.
 
-`view(alert)` gives raw (unescaped) text: headline, link, facts, changes, footer. Each
-service module in `notifiers/formats/` escapes it its own way and cuts it to its limits with
-`clip`, which counts UTF-16 units (what the services' limits count) after escaping. A digest
-is packed into each service's limits with `pack`, the alerts that do not fit counted in a
-"+ N more" line.
+Every format renders `notifiers.view.build_view(alert)`, the view that email and console render,
+so what a person is shown (which facts, which changes: a summary change that the content change
+already shows is left out) is decided in one place. `facts`, `body`, `change_label` and
+`side` read that view as a chat message shows it. Each service module in `notifiers/formats/`
+escapes the text its own way and cuts it to its limits with `clip`, which counts UTF-16 units
+(what the services' limits count) after escaping. A digest is packed into each service's limits
+with `pack`, the alerts that do not fit counted in a "+ N more" line.
+
+Mentions: `neutralise_mentions` puts a zero-width space after every `@` that starts a name,
+whatever precedes it (Mattermost strips `_`, `.`, `-`, `:` before `@channel`, and reads the text
+after Markdown escapes are undone), and `neutralise_tags` one after every `<` that opens a
+service's mention or command syntax (`<!channel>`, `<@U…>`, `<#C…>`, `<at>`…).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from notifiers import digest
 from notifiers.base import Alert
-from notifiers.render import (
-    DATE_FIELDS,
-    clean_block,
-    format_iso,
-    format_local,
-    headline,
-    item_title,
-    label,
-    labels,
-    one_line,
-    safe_url,
-)
+from notifiers.render import label
+from notifiers.view import AlertView, ChangeView, Row
 
 ELLIPSIS = "\u2026"
 ZWSP = "\u200b"
-_OPEN = {"en": "Open", "fr": "Ouvrir"}
-_MENTION = re.compile(r"(?<!\w)@(?=\w)")
-
-
-@dataclass(frozen=True)
-class Fact:
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class ChangeView:
-    label: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class AlertView:
-    """The alert's text for a person, raw: every format escapes and clips it."""
-
-    type: str
-    headline: str
-    title: str
-    link: str | None  # an http(s) URL, or None
-    text: str  # the item summary, the feed error, or the test message; may span lines
-    facts: tuple[Fact, ...]
-    changes: tuple[ChangeView, ...]
-    footer: str
-    labels: dict[str, str]  # render.labels() of the alert's language, plus "open"
-
-    def caption(self, key: str) -> str:
-        """The label `key` followed by the language's colon: "Before:", "Avant :"."""
-        return self.labels[key] + self.labels["colon"]
+_MENTION = re.compile(r"@(?=\w)")
+# Slack <!channel> <!here> <@U…> <#C…> <!subteam^…>, Discord <@id> <@&id> <#id> </cmd:id>,
+# Teams <at>…</at>.
+_TAG = re.compile(r"<(?=[!@#/]|at\b)", re.IGNORECASE)
 
 
 def units(text: str) -> int:
@@ -72,8 +39,15 @@ def units(text: str) -> int:
 
 
 def neutralise_mentions(text: str) -> str:
-    """Put a zero-width space after every word-initial `@` so `@everyone` pings nobody."""
+    """A zero-width space after every `@` followed by a word character: `@everyone`,
+    `@channel`, `@here`, `@all`, `@name` ping nobody (an e-mail address keeps its look)."""
     return _MENTION.sub("@" + ZWSP, text)
+
+
+def neutralise_tags(text: str) -> str:
+    """A zero-width space after every `<` that opens a mention or command tag of a chat
+    service, so that `<!channel>`, `<@U123>` or `<at>` are shown, never obeyed."""
+    return _TAG.sub("<" + ZWSP, text)
 
 
 def link_target(url: str) -> str:
@@ -105,82 +79,51 @@ def clip(text: str, limit: int, escape: Callable[[str], str] = str) -> str:
     return escape(text[:lo].rstrip()) + ELLIPSIS
 
 
-def _facts(alert: Alert) -> list[Fact]:
-    lang, feed = alert.language, alert.feed
-    feed_text = one_line(feed.name)
-    if one_line(feed.title) and one_line(feed.title) != feed_text:
-        feed_text = f"{one_line(feed.title)} ({feed_text})"
-    facts = [Fact(label("feed", lang), feed_text)]
-    if alert.watches:
-        facts.append(Fact(label("watches", lang), ", ".join(one_line(w) for w in alert.watches)))
-    if alert.matched:
-        facts.append(Fact(label("matched", lang), ", ".join(one_line(m) for m in alert.matched)))
-    if alert.type == "item.changed" and alert.match in ("added", "removed", "kept"):
-        facts.append(Fact(label("match", lang), label(f"match.{alert.match}", lang)))
-    item = alert.item
-    if item is not None:
-        if item.link and safe_url(item.link) is None:
-            facts.append(Fact(label("link", lang), label("not_a_link", lang)))
-        for key in DATE_FIELDS:
-            value = getattr(item, key)
-            if value is not None:
-                facts.append(Fact(label(key, lang), format_local(value, alert.timezone, lang)))
-    return facts
+def facts(v: AlertView) -> tuple[Row, ...]:
+    """The view's rows as a chat message lists them. The item's web link is on the title, so
+    its row is left out; a link that is not a web link shows only the note saying so (its
+    text, `javascript:` or worse, is not worth showing where it could be clicked)."""
+    rows = []
+    for row in v.rows:
+        if row.href is None and row.note:
+            rows.append(Row(row.label, row.note, key=row.key))
+        elif row.key != "link":
+            rows.append(row)
+    return tuple(rows)
 
 
-def _change_text(field: str, value: str | None, alert: Alert) -> str:
-    if not value:
-        return label("none", alert.language)
-    if field in DATE_FIELDS:
-        return format_iso(value, alert.timezone, alert.language)
-    return one_line(value) if field == "link" else clean_block(value)
+def body(v: AlertView) -> str:
+    """The text under the title: the item's summary, or the test alert's message."""
+    return v.summary or v.intro
 
 
-def view(alert: Alert) -> AlertView:
-    """The alert as a person reads it, in `alert.language`, dates in `alert.timezone`."""
-    lang = alert.language
-    text, link = "", None
-    if alert.type == "test":
-        title, text = label("test", lang), label("test_body", lang)
-    elif alert.item is not None:
-        title, link, text = item_title(alert), safe_url(alert.item.link), alert.item.summary
-    else:
-        title, text = one_line(alert.feed.name), alert.error or ""
-    note = f" ({label('truncated', lang)})"
-    changes = tuple(
-        ChangeView(
-            label(c.field, lang) + (note if c.truncated else ""),
-            _change_text(c.field, c.before, alert),
-            _change_text(c.field, c.after, alert),
-        )
-        for c in alert.changes
-    )
-    detected = format_local(alert.occurred_at, alert.timezone, lang)
-    detected_word = label("detected", lang)
-    all_labels = labels(lang) | {"open": _OPEN.get(lang, _OPEN["en"])}
-    return AlertView(
-        type=alert.type,
-        headline=headline(alert),
-        title=title,
-        link=link,
-        text=clean_block(text),
-        facts=() if alert.type == "test" else tuple(_facts(alert)),
-        changes=changes,
-        footer=f"veille · {detected_word[:1].lower()}{detected_word[1:]} {detected}",
-        labels=all_labels,
-    )
+def caption(v: AlertView, key: str) -> str:
+    """The label `key` followed by the language's colon: "Before:", "Avant :"."""
+    return v.labels[key] + v.labels["colon"]
+
+
+def change_label(v: AlertView, change: ChangeView) -> str:
+    """"Summary", or "Summary (excerpt: the changed paragraphs only)" when cut."""
+    return change.label + (f" ({v.labels['truncated']})" if change.truncated else "")
+
+
+def side(v: AlertView, text: str) -> str:
+    """One side of a change as shown: the text, or "(none)"."""
+    return text or v.labels["none"]
 
 
 def plain_text(v: AlertView) -> str:
     """The whole alert as plain lines, for services that take text (apprise, fallbacks)."""
     parts = [v.title + (f"\n{v.link}" if v.link else "")]
-    if v.text:
-        parts.append(v.text)
+    if body(v):
+        parts.append(body(v))
     colon = v.labels["colon"]
-    if v.facts:
-        parts.append("\n".join(f"{f.label}{colon} {f.value}" for f in v.facts))
+    rows = facts(v)
+    if rows:
+        parts.append("\n".join(f"{r.label}{colon} {r.text}" for r in rows))
     for c in v.changes:
-        parts.append(f"{c.label}\n{v.caption('before')} {c.before}\n{v.caption('after')} {c.after}")
+        parts.append(f"{change_label(v, c)}\n{caption(v, 'before')} {side(v, c.before)}\n"
+                     f"{caption(v, 'after')} {side(v, c.after)}")
     parts.append(v.footer)
     return "\n\n".join(parts)
 

@@ -23,7 +23,7 @@ from notifiers.email_message import (
     envelope_headers,
     id_part,
 )
-from notifiers.render import cap, label, labels, one_line, safe_url
+from notifiers.render import cap, label, labels, one_line
 from notifiers.view import AlertView, build_view
 
 _NOT_FACTS = ("link", "watches")  # the link is on the title, the watch heads the group
@@ -48,12 +48,10 @@ class Section:
 def _entry(alert: Alert) -> Entry:
     view = build_view(digest.compact(alert))
     lang = alert.language
-    hidden = {label(key, lang) for key in _NOT_FACTS}
     colon = label("colon", lang)
     facts = " · ".join(f"{row.label}{colon} {row.text}" for row in view.rows
-                       if row.label not in hidden)
-    link = safe_url(alert.item.link) if alert.item is not None else None
-    return Entry(view, link, facts, BANDS.get(alert.type, BANDS["test"]))
+                       if row.key not in _NOT_FACTS)
+    return Entry(view, view.link, facts, BANDS.get(alert.type, BANDS["test"]))
 
 
 def context(alerts: Sequence[Alert]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """An alert made ready for a person: rows of facts, changes with marked words, text cleaned.
 
-Built once per alert and handed to templates (email) or printed (console), so that every channel
-shows the same facts, cleaned the same way.
+The one view model of every channel: built once per alert and handed to templates (email),
+printed (console), or escaped and cut by each chat format (`notifiers/chatformats.py`) and
+apprise, so that every channel shows the same facts, cleaned and chosen the same way.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ CHANGE_LIMIT = 4096
 
 @dataclass(frozen=True)
 class Row:
-    """One fact: "Feed: nato-fr". `href` is set only for a safe http(s) link."""
+    """One fact: "Feed: nato-fr". `href` is set only for a safe http(s) link; `key` is the
+    label's key ("feed", "link", "detected"…), for channels that leave a row out."""
 
     label: str
     text: str
     href: str | None = None
     note: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class AlertView:
     headline: str
     what: str
     title: str
+    link: str | None  # the item's link when it is a safe http(s) URL
     rows: tuple[Row, ...]
     intro: str
     summary: str
@@ -74,7 +78,7 @@ class AlertView:
 
 
 def _row(key: str, text: str, lang: str) -> Row:
-    return Row(label(key, lang), text)
+    return Row(label(key, lang), text, key=key)
 
 
 def _link_row(key: str, url: str | None, lang: str) -> Row | None:
@@ -82,7 +86,7 @@ def _link_row(key: str, url: str | None, lang: str) -> Row | None:
         return None
     href = safe_url(url)
     note = "" if href else label("not_a_link", lang)
-    return Row(label(key, lang), one_line(url), href, note)
+    return Row(label(key, lang), one_line(url), href, note, key)
 
 
 def _date_row(key: str, value: datetime | None, alert: Alert) -> Row | None:
@@ -175,6 +179,7 @@ def build_view(alert: Alert) -> AlertView:
         headline=headline(alert),
         what=label(alert.type, lang),
         title=title,
+        link=safe_url(item.link) if item is not None else None,
         rows=rows,
         intro=label("test_body", lang) if alert.type == "test" else "",
         summary=summary,

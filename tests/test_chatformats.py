@@ -12,8 +12,9 @@ import pytest
 from sample_alerts import changed_alert, feed_alert, new_alert, probe_alert
 
 from notifiers.base import Alert, AlertChange, ItemInfo
-from notifiers.chatformats import ELLIPSIS, clip, units, view
+from notifiers.chatformats import ELLIPSIS, clip, facts, units
 from notifiers.formats import discord, mattermost, render, slack
+from notifiers.view import build_view
 
 FORMATS = ("slack", "discord", "teams", "mattermost")
 HOSTILE_TITLE = "<!channel> @everyone <@U123> & <script>alert(1)</script> [x](https://evil.example)"
@@ -210,7 +211,7 @@ class TestContent:
         alert = new_alert()
         assert alert.item is not None
         untitled = replace(alert, item=replace(alert.item, title=" \r\n "))
-        assert view(untitled).headline == "New: (untitled)"
+        assert build_view(untitled).headline == "New: (untitled)"
 
 
 class TestClip:
@@ -240,11 +241,12 @@ class TestItemFields:
     """Dates of changes and facts are shown in the alert's zone, with the zone."""
 
     def test_unknown_zone_reads_as_utc(self) -> None:
-        facts = {f.label: f.value for f in view(new_alert(timezone="Mars/Olympus")).facts}
-        assert facts["Published"] == "23 May 2024 06:58 UTC"
+        rows = {f.label: f.text for f in facts(build_view(new_alert(timezone="Mars/Olympus")))}
+        assert rows["Published"] == "23 May 2024 06:58 UTC"
 
     def test_item_without_dates(self) -> None:
         alert = new_alert()
         assert alert.item is not None
         bare = replace(alert, item=ItemInfo("k", "T", None, None, None, "", 1))
-        assert [f.label for f in view(bare).facts] == ["Feed", "Watches", "Keywords"]
+        assert [f.label for f in facts(build_view(bare))] == ["Feed", "Watches", "Keywords",
+                                                           "Detected"]

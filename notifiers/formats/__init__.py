@@ -1,6 +1,7 @@
 """Chat services' own message formats; `render(format, alert)` picks one.
 
-One module per service, each rendering `notifiers.chatformats.view(alert)` its own way:
+One module per service, each rendering `notifiers.view.build_view(alert)` (the view email and
+console render too, read through `notifiers.chatformats`) its own way:
 `slack` (Block Kit), `discord` (embed), `teams` (Adaptive Card), `mattermost` (Markdown).
 `render_digest(format, alerts)` renders a digest as one message in the same way.
 """

@@ -1,7 +1,8 @@
 """Discord: an execute-webhook body with one embed, pings disabled.
 
-`allowed_mentions: {"parse": []}` stops every ping; Markdown in feed text is escaped and
-`@everyone`/`@here` get a zero-width space as well, so a copied message cannot ping either.
+`allowed_mentions: {"parse": []}` stops every ping; Markdown in feed text is escaped (`<` too,
+so no `<@id>`, `<@&id>`, `<#id>` is formed) and every `@` before a name (`@everyone`, `@here`)
+gets a zero-width space as well, so a copied message cannot ping either.
 Embed limits (title 256, description 4096, 25 fields of 256/1024, 6000 in all) are kept.
 """
 
@@ -14,15 +15,20 @@ from typing import Any
 from notifiers import digest
 from notifiers.base import Alert, iso_utc
 from notifiers.chatformats import (
+    body,
+    caption,
+    change_label,
     clip,
     digest_pieces,
+    facts,
     link_target,
     more_line,
     neutralise_mentions,
     pack,
+    side,
     units,
-    view,
 )
+from notifiers.view import build_view
 
 CONTENT_MAX = 200  # Discord allows 2000; the embed carries the detail
 TITLE_MAX = 256
@@ -56,16 +62,17 @@ def _size(embed: dict[str, Any]) -> int:
 
 def render(alert: Alert) -> dict[str, Any]:
     """The Discord message for `alert`: one embed within every limit, no ping possible."""
-    v = view(alert)
+    v = build_view(alert)
+    text = body(v)
     fields = [
         {"name": clip(f.label, FIELD_NAME_MAX, escape),
-         "value": clip(f.value, FACT_VALUE_MAX, escape) or "-", "inline": True}
-        for f in v.facts
-    ]
+         "value": clip(f.text, FACT_VALUE_MAX, escape) or "-", "inline": True}
+        for f in facts(v)
+    ][:FIELDS_MAX]
     changes = v.changes[: FIELDS_MAX - len(fields)]
     embed: dict[str, Any] = {
         "title": clip(v.title, TITLE_MAX, escape),
-        "color": COLORS.get(v.type, COLORS["test"]),
+        "color": COLORS.get(alert.type, COLORS["test"]),
         "fields": fields,
         "footer": {"text": clip(v.footer, FOOTER_MAX, escape)},
         "timestamp": iso_utc(alert.occurred_at),
@@ -73,21 +80,22 @@ def render(alert: Alert) -> dict[str, Any]:
     if v.link:
         embed["url"] = v.link
     # Changes share what the 6000 total leaves after the rest and a short description.
-    room = EMBED_TOTAL_MAX - _size(embed) - min(units(v.text), 500)
-    head_b, head_a = f"**{escape(v.caption('before'))}** ", f"\n**{escape(v.caption('after'))}** "
+    room = EMBED_TOTAL_MAX - _size(embed) - min(units(text), 500)
+    head_b, head_a = f"**{escape(caption(v, 'before'))}** ", f"\n**{escape(caption(v, 'after'))}** "
     for c in changes:
-        name = clip(c.label, FIELD_NAME_MAX, escape)
+        name = clip(change_label(v, c), FIELD_NAME_MAX, escape)
         value_max = min(FIELD_VALUE_MAX, room // len(changes) - units(name))
-        side = (value_max - units(head_b) - units(head_a)) // 2
-        if side < 20:
+        width = (value_max - units(head_b) - units(head_a)) // 2
+        if width < 20:
             break
-        value = f"{head_b}{clip(c.before, side, escape)}{head_a}{clip(c.after, side, escape)}"
+        value = (f"{head_b}{clip(side(v, c.before), width, escape)}"
+                 f"{head_a}{clip(side(v, c.after), width, escape)}")
         fields.append({"name": name, "value": value, "inline": False})
     while _size(embed) > EMBED_TOTAL_MAX - 20 and len(fields) > 1:
         fields.pop()  # never reached with veille's alerts; a last guard for the 6000 total
-    if v.text:
+    if text:
         embed["description"] = clip(
-            v.text, min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - _size(embed)), escape
+            text, min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - _size(embed)), escape
         )
     return {
         "content": clip(v.headline, CONTENT_MAX, escape),

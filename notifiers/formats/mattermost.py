@@ -1,8 +1,12 @@
 """Mattermost: an incoming-webhook body whose `text` is Markdown.
 
-Mattermost pings `@channel`, `@all`, `@here` and any `@username` written in a post, so every
-word-initial `@` in feed text gets a zero-width space, and Markdown in feed text is escaped.
-The text stays within 4000 characters, the limit of older servers.
+Mattermost pings `@channel`, `@all`, `@here` and any `@username` written in a post, after
+undoing Markdown escapes and even behind `_`, `.`, `-` or `:` (`\\_@channel` pings), so every
+`@` before a name in feed text gets a zero-width space. Its incoming webhooks also turn
+Slack's `<!channel>`, `<!here>`, `<!all>` into those mentions, and `<url|text>` into links,
+before anything else: feed text never reaches the post with a raw `<` (`&`, `<`, `>` become
+entities, which Markdown shows as the characters), and the rest of Markdown is escaped with
+backslashes. The text stays within 4000 characters, the limit of older servers.
 """
 
 from __future__ import annotations
@@ -14,15 +18,20 @@ from typing import Any
 from notifiers import digest
 from notifiers.base import Alert
 from notifiers.chatformats import (
+    body,
+    caption,
+    change_label,
     clip,
     digest_pieces,
+    facts,
     link_target,
     more_line,
     neutralise_mentions,
     pack,
+    side,
     units,
-    view,
 )
+from notifiers.view import build_view
 
 TEXT_MAX = 4000
 SUMMARY_MAX = 1000
@@ -30,41 +39,46 @@ FACT_MAX = 300
 LINK_MAX = 1000  # a longer link in a digest is left out rather than crowd the others out
 MORE_ROOM = 40  # kept for the "+ N more" line
 
-_MARKDOWN = re.compile(r"([\\`*_~|<>\[\]#])")
+_MARKDOWN = re.compile(r"([\\`*_~|\[\]#])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def escape(text: str) -> str:
-    """Markdown escaped (links, emphasis, headings, tables), mentions neutralised."""
-    return _MARKDOWN.sub(r"\\\1", neutralise_mentions(text))
+    """Markdown escaped (links, emphasis, headings, tables), `&<>` as entities (no raw `<`
+    for the webhook's Slack translation), mentions neutralised."""
+    text = _MARKDOWN.sub(r"\\\1", neutralise_mentions(text))
+    return re.sub("[&<>]", lambda m: _ENTITIES[m.group()], text)
 
 
 def render(alert: Alert) -> dict[str, Any]:
     """The Mattermost message for `alert`: Markdown within 4000 characters, no ping."""
-    v = view(alert)
+    v = build_view(alert)
     title = clip(v.title, 300, escape)
     head = [f"#### {clip(v.headline, 300, escape)}",
             f"**[{title}]({link_target(v.link)})**" if v.link else f"**{title}**"]
     colon = v.labels["colon"]
-    facts = "\n".join(
-        f"**{escape(f.label + colon)}** {clip(f.value, FACT_MAX, escape)}" for f in v.facts
+    fact_lines = "\n".join(
+        f"**{clip(f.label + colon, 200, escape)}** {clip(f.text, FACT_MAX, escape)}"
+        for f in facts(v)
     )
     footer = f"_{clip(v.footer, 300, escape)}_"
-    used = sum(units(p) + 2 for p in (*head, facts, footer))
+    used = sum(units(p) + 2 for p in (*head, fact_lines, footer))
     parts = list(head)
-    if v.text:
-        parts.append(clip(v.text, min(SUMMARY_MAX, TEXT_MAX - used - 2), escape))
+    text = body(v)
+    if text:
+        parts.append(clip(text, min(SUMMARY_MAX, TEXT_MAX - used - 2), escape))
         used += units(parts[-1]) + 2
-    if facts:
-        parts.append(facts)
-    before, after = f"**{escape(v.caption('before'))}** ", f"**{escape(v.caption('after'))}** "
+    if fact_lines:
+        parts.append(fact_lines)
+    before, after = f"**{escape(caption(v, 'before'))}** ", f"**{escape(caption(v, 'after'))}** "
     for i, c in enumerate(v.changes):
-        label = f"**{clip(c.label, 200, escape)}**"
+        label = f"**{clip(change_label(v, c), 200, escape)}**"
         share = (TEXT_MAX - used) // (len(v.changes) - i)
-        side = (share - units(label) - units(before) - units(after) - 6) // 2
-        if side < 20:
+        width = (share - units(label) - units(before) - units(after) - 6) // 2
+        if width < 20:
             break
-        block = (f"{label}\n{before}{clip(c.before, side, escape)}\n"
-                 f"{after}{clip(c.after, side, escape)}")
+        block = (f"{label}\n{before}{clip(side(v, c.before), width, escape)}\n"
+                 f"{after}{clip(side(v, c.after), width, escape)}")
         parts.append(block)
         used += units(block) + 2
     parts.append(footer)

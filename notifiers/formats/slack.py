@@ -1,8 +1,9 @@
 """Slack: an incoming-webhook message in Block Kit (header, sections, context) + `text` fallback.
 
-Slack turns `<!channel>`, `<@U…>` and `<url|text>` into pings and links, so `&`, `<` and `>`
-in feed text are escaped as Slack documents; only veille's own links use `<…|…>`. Text
-objects are `verbatim` so that Slack does not auto-parse `@channel`-style names either.
+Slack turns `<!channel>`, `<!here>`, `<!everyone>`, `<@U…>`, `<#C…>`, `<!subteam^…>` and
+`<url|text>` into pings and links, so `&`, `<` and `>` in feed text are escaped as Slack
+documents; only veille's own links use `<…|…>`. Text objects are `verbatim` so that Slack does
+not auto-parse `@channel`-style names, and every `@` before a name gets a zero-width space too.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from typing import Any
 from notifiers import digest
 from notifiers.base import Alert
 from notifiers.chatformats import (
-    AlertView,
+    body,
+    caption,
+    change_label,
     clip,
     digest_pieces,
+    facts,
     more_line,
     neutralise_mentions,
     pack,
+    side,
     units,
-    view,
 )
+from notifiers.view import AlertView, ChangeView, build_view
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -56,33 +61,35 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(text)}
 
 
-def _change_block(v: AlertView, label: str, before: str, after: str) -> dict[str, Any]:
-    head = f"*{escape(label)}*"
-    b_label, a_label = f"*{escape(v.caption('before'))}* ", f"*{escape(v.caption('after'))}* "
-    side = (SECTION_MAX - units(head) - units(b_label) - units(a_label) - 2) // 2
-    return _section(f"{head}\n{b_label}{clip(before, side, escape)}\n"
-                    f"{a_label}{clip(after, side, escape)}")
+def _change_block(v: AlertView, change: ChangeView) -> dict[str, Any]:
+    head = f"*{clip(change_label(v, change), 300, escape)}*"
+    b_label, a_label = f"*{escape(caption(v, 'before'))}* ", f"*{escape(caption(v, 'after'))}* "
+    room = (SECTION_MAX - units(head) - units(b_label) - units(a_label) - 2) // 2
+    return _section(f"{head}\n{b_label}{clip(side(v, change.before), room, escape)}\n"
+                    f"{a_label}{clip(side(v, change.after), room, escape)}")
 
 
 def render(alert: Alert) -> dict[str, Any]:
     """The Slack message for `alert`: every limit of Block Kit respected, no ping possible."""
-    v = view(alert)
+    v = build_view(alert)
     blocks: list[dict[str, Any]] = [
         {"type": "header",
          "text": {"type": "plain_text", "text": clip(v.headline, HEADER_MAX, escape)}},
     ]
     title = f"*{link(v.link, v.title, 1000)}*" if v.link else f"*{clip(v.title, 1000, escape)}*"
-    body = f"{title}\n{clip(v.text, SECTION_MAX - units(title) - 1, escape)}" if v.text else title
-    blocks.append(_section(body))
+    text = body(v)
+    blocks.append(_section(f"{title}\n{clip(text, SECTION_MAX - units(title) - 1, escape)}"
+                           if text else title))
     fields = []
-    for fact in v.facts[:FIELDS_MAX]:
-        label = f"*{escape(fact.label)}*\n"
-        fields.append(_mrkdwn(label + clip(fact.value, FIELD_MAX - units(label), escape)))
-    if fields:  # Slack refuses a section whose `fields` is empty
-        blocks.append({"type": "section", "fields": fields})
+    for fact in facts(v):
+        label = f"*{clip(fact.label, 200, escape)}*\n"
+        fields.append(_mrkdwn(label + clip(fact.text, FIELD_MAX - units(label), escape)))
+    # Slack takes at most 10 fields per section, and refuses a section whose `fields` is empty.
+    blocks.extend({"type": "section", "fields": fields[i:i + FIELDS_MAX]}
+                  for i in range(0, len(fields), FIELDS_MAX))
     room = BLOCKS_MAX - len(blocks) - 2  # keep one block for "more" and one for the context
     for change in v.changes[:room]:
-        blocks.append(_change_block(v, change.label, change.before, change.after))
+        blocks.append(_change_block(v, change))
     if len(v.changes) > room:
         more = ", ".join(c.label for c in v.changes[room:])
         blocks.append(_section(clip(f"+ {more}", SECTION_MAX, escape)))

@@ -1,8 +1,10 @@
 """Microsoft Teams: a message with one Adaptive Card (1.4), as Teams workflows accept it.
 
 Office 365 connectors are retired; a Teams workflow ("When a Teams webhook request is
-received") takes `{"type": "message", "attachments": [adaptive card]}`. Cards cannot ping,
-but TextBlocks read Markdown, so feed text is kept from forming links; the whole message
+received") takes `{"type": "message", "attachments": [adaptive card]}`. A card pings only
+through an `<at>…</at>` tag named in `msteams.entities`: veille never writes entities, and feed
+text gets a zero-width space inside any `<at>`-like tag (and after `@` before a name) all the
+same. TextBlocks read Markdown, so feed text is kept from forming links; the whole message
 stays well under Teams' 28 KB.
 """
 
@@ -15,14 +17,20 @@ from typing import Any
 from notifiers import digest
 from notifiers.base import Alert
 from notifiers.chatformats import (
-    AlertView,
+    body,
+    caption,
+    change_label,
     clip,
     digest_pieces,
+    facts,
     link_target,
     more_line,
+    neutralise_mentions,
+    neutralise_tags,
     pack,
-    view,
+    side,
 )
+from notifiers.view import AlertView, build_view
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -30,58 +38,67 @@ MESSAGE_MAX_BYTES = 24_000  # Teams refuses messages over ~28 KB; keep a margin
 TEXT_MAX = 2000
 COLORS = {"item.new": "Accent", "item.changed": "Warning", "feed.failing": "Attention",
           "feed.recovered": "Good", "test": "Default"}
+OPEN = {"en": "Open", "fr": "Ouvrir"}
 
 
 def escape(text: str) -> str:
-    """Feed text that cannot form a Markdown link in a TextBlock."""
+    """Feed text that cannot form a Markdown link nor a mention tag in a TextBlock."""
     # A zero-width space between `]` and `(` is enough to stop `[text](url)`; emphasis is
     # harmless, and Teams does not reliably honour backslash escapes, so the rest stays as is.
-    return text.replace("](", "]\u200b(")
+    return neutralise_tags(neutralise_mentions(text)).replace("](", "]\u200b(")
+
+
+def open_label(language: str) -> str:
+    """The word on the button that opens the item: "Open", "Ouvrir"."""
+    return OPEN.get(language, OPEN["en"])
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
-def _card(v: AlertView, side: int) -> dict[str, Any]:
-    body: list[dict[str, Any]] = [
+def _card(v: AlertView, width: int) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
         _text(clip(v.headline, 300, escape), weight="Bolder", size="Medium",
-              color=COLORS.get(v.type, "Default")),
+              color=COLORS.get(v.alert.type, "Default")),
     ]
-    if v.text:
-        body.append(_text(clip(v.text, TEXT_MAX, escape)))
-    if v.facts:
-        body.append({"type": "FactSet", "facts": [
-            {"title": clip(f.label, 100, escape), "value": clip(f.value, 500, escape)}
-            for f in v.facts
+    text = body(v)
+    if text:
+        blocks.append(_text(clip(text, TEXT_MAX, escape)))
+    rows = facts(v)
+    if rows:
+        blocks.append({"type": "FactSet", "facts": [
+            {"title": clip(f.label, 100, escape), "value": clip(f.text, 500, escape)}
+            for f in rows
         ]})
     for c in v.changes:
-        body.append({"type": "Container", "separator": True, "items": [
-            _text(clip(c.label, 200, escape), weight="Bolder"),
-            _text(f"{v.caption('before')} {clip(c.before, side, escape)}", isSubtle=True),
-            _text(f"{v.caption('after')} {clip(c.after, side, escape)}"),
+        blocks.append({"type": "Container", "separator": True, "items": [
+            _text(clip(change_label(v, c), 200, escape), weight="Bolder"),
+            _text(f"{caption(v, 'before')} {clip(side(v, c.before), width, escape)}",
+                  isSubtle=True),
+            _text(f"{caption(v, 'after')} {clip(side(v, c.after), width, escape)}"),
         ]})
     if v.link:
-        body.append({"type": "ActionSet", "actions": [
-            {"type": "Action.OpenUrl", "title": v.labels["open"], "url": v.link},
+        blocks.append({"type": "ActionSet", "actions": [
+            {"type": "Action.OpenUrl", "title": open_label(v.alert.language), "url": v.link},
         ]})
-    body.append(_text(clip(v.footer, 300, escape), isSubtle=True, size="Small"))
+    blocks.append(_text(clip(v.footer, 300, escape), isSubtle=True, size="Small"))
     return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.4",
-            "msteams": {"width": "Full"}, "body": body}
+            "msteams": {"width": "Full"}, "body": blocks}
 
 
 def render(alert: Alert) -> dict[str, Any]:
     """The Teams workflow message for `alert`, under the size Teams accepts."""
-    v = view(alert)
-    side = TEXT_MAX
+    v = build_view(alert)
+    width = TEXT_MAX
     while True:
         message = {"type": "message", "attachments": [
-            {"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": _card(v, side)},
+            {"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": _card(v, width)},
         ]}
         size = len(json.dumps(message, ensure_ascii=False).encode("utf-8"))
-        if size <= MESSAGE_MAX_BYTES or side <= 50:
+        if size <= MESSAGE_MAX_BYTES or width <= 50:
             return message
-        side //= 2
+        width //= 2
 
 
 def _digest_entry(line: digest.Line, open_label: str) -> str:
@@ -96,8 +113,8 @@ def render_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
     """One Teams card listing a digest's alerts by watch, under the size Teams accepts; the
     alerts that do not fit are counted at the end."""
     language = alerts[0].language
-    open_label = view(alerts[0]).labels["open"]
-    pieces = digest_pieces(alerts, lambda line: _digest_entry(line, open_label),
+    button = open_label(language)
+    pieces = digest_pieces(alerts, lambda line: _digest_entry(line, button),
                            lambda t: f"**{clip(t, 200, escape)}**", sep="\n\n")
     blocks = len(pieces)
     while True:
