@@ -17,7 +17,7 @@ from monitor.poll import Poller, PollReport
 from storage import deliveries as outbox
 from storage import feeds as feed_store
 from storage import pages as page_store
-from storage.database import Database
+from storage.database import Database, private_dir, private_file
 from storage.models import Delivery, Event
 
 SAMPLE_CONFIG = Path(__file__).parent / "sample-config.toml"
@@ -43,7 +43,9 @@ def init(path: Path, *, force: bool) -> int:
     if path.exists() and not force:
         print(f"veille: {path} exists; use --force to overwrite it", file=sys.stderr)
         return 2
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # A config holds secrets (or will): the owner's only, whatever the umask.
+    private_dir(path.parent)
+    private_file(path)
     shutil.copyfile(SAMPLE_CONFIG, path)
     print(f"wrote {path}; edit it, then run: veille validate -c {path}")
     return 0

@@ -29,7 +29,7 @@ from monitor.dispatch import Dispatcher
 from monitor.errors import AlreadyRunningError, ConfigError
 from monitor.follow import Follower
 from monitor.poll import Poller
-from storage.database import Database, sqlite_path
+from storage.database import Database, private_file, sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ def single_run_lock(db: Database) -> Iterator[None]:
         yield  # PostgreSQL: several daemons share the feeds through leases
         return
     lock_path = path.with_name(path.name + ".lock")
+    private_file(lock_path)  # it names the host and the process: the owner's only
     handle: IO[str] = open(lock_path, "a+")  # noqa: SIM115 - held for the process lifetime
     try:
         try:

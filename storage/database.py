@@ -4,11 +4,16 @@ SQLite: a deferred transaction that reads and then writes fails at once with "da
 locked" when another connection wrote meanwhile, whatever the busy timeout; write transactions
 therefore take the lock up front (SQLAlchemy's documented pysqlite recipe), and read-only ones
 stay deferred so that listing commands never wait for a poll.
+
+The database holds feed content and alert history: its files are the owner's only (0600, in a
+0700 directory when veille creates it), whatever the umask.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +49,53 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def private_dir(path: Path) -> None:
+    """Create `path` and its missing parents with mode 0700, whatever the umask; existing
+    directories are left as they are (they may be the operator's own)."""
+    missing: list[Path] = []
+    while not path.exists():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
+
+
+def private_file(path: Path, *, create: bool = True) -> None:
+    """Make `path` readable by its owner only: created empty with mode 0600 when missing
+    (with `create`), its group and other bits removed when it exists."""
+    if create:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        try:
+            os.chmod(path, mode & 0o700)
+        except OSError as exc:  # not ours to change (another user's file): say so, go on
+            logging.getLogger(__name__).warning(
+                "%s is readable by other users (mode %o) and could not be restricted: %s",
+                path, mode, exc.strerror or exc)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The database and its -wal / -shm 0600 in a 0700 directory veille creates. SQLite gives
+    the -wal, -shm and journal files it creates the mode of the database file."""
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(path.with_name(path.name + suffix), create=False)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -71,8 +123,8 @@ class Database:
         kwargs: dict[str, Any] = {"future": True}
         if self.is_sqlite:
             path = sqlite_path(self.url)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+            if path is not None and not str(path).startswith("file:"):
+                _private_sqlite(path)
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000,
                                       "check_same_thread": False}
         else:
