@@ -61,6 +61,8 @@ class Settings:
     failing_after: int = 3
     health_notify: tuple[str, ...] | None = None
     allow_private: bool = False
+    follow_max_per_feed: int = 500  # article pages followed at once per feed
+    follow_max_per_host: int = 1000  # … and per host, across feeds
     concurrency: int = 20  # fetches in flight at once
     per_host: int = 2  # fetches in flight to one host
 

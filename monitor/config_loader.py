@@ -181,6 +181,8 @@ class _Loader(Problems):
             failing_after=s.failing_after,
             health_notify=tuple(s.health_notify) if s.health_notify is not None else None,
             allow_private=s.allow_private,
+            follow_max_per_feed=s.follow_max_per_feed,
+            follow_max_per_host=s.follow_max_per_host,
             concurrency=s.concurrency,
             per_host=s.per_host,
         )

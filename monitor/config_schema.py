@@ -202,6 +202,8 @@ class _VeilleSchema(_Schema):
     failing_after: _Count = 3
     health_notify: list[str] | None = None
     allow_private: bool = False
+    follow_max_per_feed: _Count = 500
+    follow_max_per_host: _Count = 1000
     concurrency: _Count = 20
     per_host: _Count = 2
 
