@@ -10,9 +10,9 @@ from pathlib import Path
 
 from monitor import display
 from monitor.config import Config, parse_duration
-from monitor.daemon import Daemon, owner_id, single_run_lock
+from monitor.daemon import Daemon, owner_id, release_gone_owners, single_run_lock
 from monitor.dispatch import Dispatcher, DispatchReport
-from monitor.follow import Follower, pages_note
+from monitor.follow import Follower, cap_notes, pages_note
 from monitor.poll import Poller, PollReport
 from storage import deliveries as outbox
 from storage import feeds as feed_store
@@ -67,6 +67,7 @@ def check(config: Config, *, feeds: list[str] | None, dry_run: bool) -> int:
                              f"{', '.join(names) or 'none'}")
     db = open_db(config)
     owner = owner_id()
+    release_gone_owners(db, now())  # a crashed run's claims would make this run skip feeds
     poller = Poller(config, db, owner=owner)
     poller.sync_feeds()
     report = poller.poll(feeds or None, due_only=False, dry_run=dry_run)
@@ -160,6 +161,7 @@ def feeds(config: Config) -> int:
     rows = []
     with db.read() as session:
         followed = page_store.per_feed(session)  # followed article pages (issue 4)
+        capped = cap_notes(session, config)
         for f in feed_store.all_feeds(session):
             status = f.status
             if f.name not in configured:
@@ -176,7 +178,8 @@ def feeds(config: Config) -> int:
             if f.moved_to and f.name in configured:
                 note = f"moved to {f.moved_to} — update config.toml"
             if f.id in followed:
-                note = "; ".join(n for n in (note, pages_note(followed[f.id])) if n)
+                note = "; ".join(n for n in (note, pages_note(followed[f.id], capped.get(f.id)))
+                                  if n)
             next_poll = "-" if f.status == "gone" or f.name not in configured \
                 else display.ago(f.next_poll_at, at)
             rows.append([f.name, status, display.local(f.last_poll_at, tz), str(f.item_count),

@@ -65,6 +65,7 @@ class Settings:
     follow_max_per_host: int = 1000  # … and per host, across feeds
     concurrency: int = 20  # fetches in flight at once
     per_host: int = 2  # fetches in flight to one host
+    lease: float = 60.0  # how long a claim outlives a crashed owner; renewed while it works
 
 
 @dataclass(frozen=True)

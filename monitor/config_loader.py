@@ -185,6 +185,7 @@ class _Loader(Problems):
             follow_max_per_host=s.follow_max_per_host,
             concurrency=s.concurrency,
             per_host=s.per_host,
+            lease=s.lease,
         )
 
     def _database(self, raw: str | None) -> str:

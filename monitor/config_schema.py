@@ -81,6 +81,13 @@ def _interval(value: object) -> float:
     return seconds
 
 
+def _lease(value: object) -> float:
+    seconds = parse_duration(value)
+    if not 4 <= seconds <= 3600:
+        raise ValueError(f"{show(value)} is not between 4s and 1h; use e.g. 60s")
+    return seconds
+
+
 def _positive(value: object) -> float:
     seconds = parse_duration(value)
     if seconds <= 0:
@@ -206,6 +213,7 @@ class _VeilleSchema(_Schema):
     follow_max_per_host: _Count = 1000
     concurrency: _Count = 20
     per_host: _Count = 2
+    lease: Annotated[float, _checked(_lease)] = 60.0
 
 
 class _FeedSchema(_Schema):

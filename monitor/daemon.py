@@ -1,9 +1,12 @@
 """`veille run`: APScheduler drives the "poll due feeds", "check followed pages" and "dispatch"
 jobs until a signal.
 
-All state lives in veille's tables; the scheduler (memory job store) only ticks. SIGTERM and
-SIGINT stop it: in-flight work finishes or is given back (leases, claims) within a bound.
-SIGHUP re-reads config.toml; an invalid new config is refused and the old one kept.
+All state lives in veille's tables; the scheduler (memory job store) only ticks. The jobs
+never wait for one another: the poll records outbox rows, the dispatch job starts the sends
+on each notifier's own threads and returns. A heartbeat renews the leases of the work in
+flight, and at start the claims of a veille process that is provably gone are released.
+SIGTERM and SIGINT stop it: in-flight work finishes or is given back (leases, claims) within
+STOP_GRACE. SIGHUP re-reads config.toml; an invalid new config is refused and the old one kept.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import signal
 import socket
 import threading
-import uuid
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,20 +31,37 @@ from monitor.config import Config, load_config
 from monitor.dispatch import Dispatcher
 from monitor.errors import AlreadyRunningError, ConfigError
 from monitor.follow import Follower
+from monitor.heartbeat import Heartbeat
+from monitor.owner import is_gone, owner_id
 from monitor.poll import Poller
+from storage import leases
 from storage.database import Database, private_file, sqlite_path
+
+__all__ = ["Daemon", "owner_id", "release_gone_owners", "single_run_lock"]
 
 log = logging.getLogger(__name__)
 
 POLL_TICK = 5.0  # how often due feeds are looked for
-DISPATCH_TICK = 5.0
-FOLLOW_TICK = 5.0  # how often due followed pages are looked for (issue 4)
+DISPATCH_TICK = 1.0  # how often due alerts are looked for (a read; sends run apart)
+FOLLOW_TICK = 5.0  # how often due followed pages are looked for
 STOP_GRACE = 30.0  # how long in-flight work may take after a stop signal
 
 
-def owner_id() -> str:
-    """Who holds a lease: host, pid and a random part (pids are reused)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def release_gone_owners(db: Database, now: datetime) -> dict[str, int]:
+    """Release the claims of veille processes of this machine that are gone (a crash, a
+    kill -9): they would otherwise hold their feeds and alerts until their leases end.
+    Returns how many claims were released, per kind."""
+    released: dict[str, int] = {}
+    with db.write() as session:
+        for kind in leases.KINDS:
+            gone = [o for o in leases.holders(session, kind, now) if is_gone(o)]
+            count = leases.release_owners(session, kind, gone)
+            if count:
+                released[kind.name] = count
+    if released:
+        what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in released.items())
+        log.info("released the claims of a veille process that is gone: %s", what)
+    return released
 
 
 @contextmanager
@@ -107,46 +127,45 @@ class Daemon:
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
         self.inflight = _InFlight()
+        self.heartbeat = Heartbeat(db, self.owner, config.veille.lease, self._now)
         self._build()
 
     def _build(self) -> None:
-        self.poller = Poller(self.config, self.db, owner=self.owner, now=self._now)
-        self.dispatcher = Dispatcher(self.config, self.db, owner=self.owner, now=self._now)
+        self.heartbeat.seconds = self.config.veille.lease
+        self.poller = Poller(self.config, self.db, owner=self.owner, now=self._now,
+                             heartbeat=self.heartbeat)
+        self.dispatcher = Dispatcher(self.config, self.db, owner=self.owner, now=self._now,
+                                     heartbeat=self.heartbeat)
         self.follower = Follower(self.config, self.db, owner=self.owner, now=self._now)
 
     def poll_job(self) -> None:
+        """Poll the due feeds; their alerts become outbox rows that the dispatch job sends."""
         if self.stop_event.is_set():
             return
         with self.inflight.track():
             try:
-                report = self.poller.poll()
+                self.poller.poll()
             except Exception:
                 log.exception("poll cycle failed; will try again at the next tick")
-                return
-            if any(o.alerts for o in report.outcomes):
-                self.dispatch_job()
 
     def follow_job(self) -> None:
-        """Check the followed article pages that are due (issue 4)."""
+        """Check the followed article pages that are due."""
         if self.stop_event.is_set():
             return
         with self.inflight.track():
             try:
-                report = self.follower.check()
+                self.follower.check()
             except Exception:
                 log.exception("page check cycle failed; will try again at the next tick")
-                return
-            if report.alerts:
-                self.dispatch_job()
 
     def dispatch_job(self) -> None:
+        """Start the sends that are due, each notifier on its own threads; never waits."""
         if self.stop_event.is_set():
             return
-        with self.inflight.track():
-            try:
-                self.dispatcher.dispatch()
-            except Exception:
-                log.exception("dispatch failed; will try again at the next tick")
+        try:
+            self.dispatcher.tick()
+        except Exception:
+            log.exception("dispatch failed; will try again at the next tick")
 
     def reload(self, path: Path) -> None:
         """Re-read config.toml; keep the running config when the new one is invalid."""
@@ -160,9 +179,11 @@ class Daemon:
         self.config = config
         self._build()  # jobs started from now on use the new config
         self.dispatcher.adopt_limits(old)
+        old.stopping.set()  # its sends in flight finish; it starts no more
         self.poller.sync_feeds()
         # Jobs already running still use the old notifiers: close them once those are done.
         self.inflight.wait_idle(STOP_GRACE)
+        old.wait_idle(STOP_GRACE)
         old.close()
         log.info("config reloaded: %d feeds, %d watches, %d notifiers", len(config.feeds),
                  len(config.watches), len(config.notifiers))
@@ -181,6 +202,7 @@ class Daemon:
                              (signal.SIGHUP, on_hup)):
             previous[sig] = signal.signal(sig, handler)
         self.poller.sync_feeds()
+        release_gone_owners(self.db, self._now())
         tick = min([POLL_TICK, *(f.interval for f in self.config.feeds)])
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
@@ -205,9 +227,13 @@ class Daemon:
             self.dispatcher.stopping.set()
             self.follower.stopping.set()
             scheduler.shutdown(wait=False)
-            if not self.inflight.wait_idle(STOP_GRACE):
-                log.warning("in-flight work did not finish within %.0fs; leases and claims "
-                            "will expire and be taken up by the next run", STOP_GRACE)
+            deadline = time.monotonic() + STOP_GRACE
+            idle = self.inflight.wait_idle(STOP_GRACE) and self.dispatcher.wait_idle(
+                max(0.0, deadline - time.monotonic()))
+            if not idle:
+                log.warning("in-flight work did not finish within %.0fs; its leases and "
+                            "claims expire within %.0fs and are taken up again", STOP_GRACE,
+                            self.config.veille.lease)
             self.dispatcher.close()
             for signum, saved in previous.items():
                 signal.signal(signum, saved)

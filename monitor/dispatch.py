@@ -1,9 +1,12 @@
 """Sending what the outbox holds: claim due rows, send them through their notifier, record.
 
-Each notifier gets its own thread, so one that is slow or down never delays another. A row is
-claimed atomically before it is sent (two veille processes never send one alert twice);
-transient failures are retried with backoff until `give_up_after`, permanent ones given up at
-once, and a given-up alert stays listed until retried by hand.
+Every notifier has its own lane (lanes.py): at most a few sends in flight, on threads of
+their own, so one that is slow, down or hung never delays polling nor another notifier. The
+daemon's dispatch job (`tick`) only starts work on free lanes and returns; `dispatch` (the
+CLI) drains every notifier's due rows in batches and waits. A row is claimed with a lease
+before it is sent (two veille processes never send one alert twice), renewed while the send
+runs; transient failures are retried with backoff until `give_up_after`, permanent ones given
+up at once, and a given-up alert stays listed until retried by hand.
 
 A digest notifier's due rows (see digest.py) go out as ONE message through `send_digest`
 and are sent, retried or given up together. `max_per_minute` holds back what exceeds the
@@ -13,37 +16,43 @@ notifier's budget (ratelimit.py) until a slot frees, without counting a failed a
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import cast
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from monitor import schedule
 from monitor.alerts import build_alert
 from monitor.config import Config
 from monitor.digest import due_at_for, reschedule
+from monitor.heartbeat import Heartbeat
+from monitor.lanes import Lane
 from monitor.outcomes import Attempt, Batch, Deferred, DispatchReport, Row
 from monitor.ratelimit import RateLimit
 from notifiers import registry
 from notifiers.base import DigestNotifier, Notifier, PermanentError, TransientError
 from notifiers.digest import digest_id, newest_first
 from storage import deliveries as outbox
+from storage import leases
 from storage.database import Database
-from storage.deliveries import Claimed
 from storage.models import Delivery
 
-__all__ = ["CLAIM_LEASE", "DIGEST_MAX", "Attempt", "Deferred", "DispatchReport", "Dispatcher",
-           "utcnow"]
+__all__ = ["BATCH", "DIGEST_MAX", "SLOTS", "Attempt", "Deferred", "DispatchReport",
+           "Dispatcher", "utcnow"]
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = 300.0
+BATCH = 10  # rows claimed at once by one send loop
 DIGEST_MAX = 200  # alerts in one digest; more due at once make several digests
+SLOTS = 2  # sends in flight at once to one notifier (a digest notifier: one)
+HOUSEKEEPING_EVERY = timedelta(minutes=1)
 
 
 def utcnow() -> datetime:
@@ -55,18 +64,23 @@ class Dispatcher:
 
     def __init__(self, config: Config, db: Database, *, owner: str,
                  now: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
-                 notifiers: Mapping[str, Notifier] | None = None) -> None:
+                 notifiers: Mapping[str, Notifier] | None = None,
+                 heartbeat: Heartbeat | None = None) -> None:
         self.config = config
         self.db = db
         self.owner = owner
         self.now = now
         self.rng = rng or random.Random()
         self.due_at = due_at_for(config)
+        self.heartbeat = heartbeat or Heartbeat(db, owner, config.veille.lease, now)
         self._notifiers: dict[str, Notifier] = dict(notifiers or {})
         self._limits = {name: RateLimit(c.max_per_minute)
                         for name, c in config.notifiers.items() if c.max_per_minute}
+        self._lanes = {name: Lane(name, 1 if c.digest is not None else SLOTS)
+                       for name, c in config.notifiers.items()}
         self._lock = threading.Lock()
         self._rescheduled = False
+        self._housekept: datetime | None = None
         self.stopping = threading.Event()
 
     def notifier(self, name: str) -> Notifier:
@@ -92,17 +106,62 @@ class Dispatcher:
             except Exception:  # closing must never mask the real outcome
                 log.debug("closing notifier %s failed", notifier.name, exc_info=True)
 
+    def busy(self) -> int:
+        """Sends in flight on this dispatcher's lanes."""
+        return sum(lane.busy for lane in self._lanes.values())
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no send is in flight, at most `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
+        return all(lane.wait_idle(max(0.0, deadline - time.monotonic()))
+                   for lane in self._lanes.values())
+
+    # -- the daemon: start what is due, never wait ------------------------------------------
+    def tick(self) -> None:
+        """Start sending what is due on every lane with a free slot, and return at once."""
+        if self.stopping.is_set():
+            return
+        now = self.now()
+        self._housekeeping(now)
+        names = list(self.config.notifiers)
+        with self.db.read() as session:
+            due = outbox.due_counts(session, now, names)
+        for name, count in due.items():
+            lane = self._lanes[name]
+            size = DIGEST_MAX if self.config.notifiers[name].digest is not None else BATCH
+            for _ in range(min(lane.free(), math.ceil(count / size))):
+                if not lane.start(partial(self._drain, name, DispatchReport())):
+                    break
+
+    # -- the CLI: send everything due, wait ------------------------------------------------
     def dispatch(self, *, ignore_schedule: bool = False, ids: Sequence[int] | None = None,
                  notifiers: Sequence[str] | None = None) -> DispatchReport:
-        """Send every due alert once; a digest notifier's due alerts as one message.
+        """Send every due alert, each notifier's oldest first, in batches, and wait; a digest
+        notifier's due alerts as one message (or several of DIGEST_MAX).
 
         `ignore_schedule` (`veille check`) also sends alerts waiting for their next retry, but
         never a digest before its period ends; rows named by `ids` (`deliveries retry`,
-        `test-notify`) are sent now, digest or not.
+        `test-notify`) are sent now, digest or not. Each row is tried at most once per call.
         """
         report = DispatchReport()
-        now = self.now()
+        self._housekeeping(self.now(), force=True)
         wanted = [n for n in self.config.notifiers if notifiers is None or n in notifiers]
+        if not wanted or self.stopping.is_set():
+            return report
+        with ThreadPoolExecutor(len(wanted), thread_name_prefix="veille-send") as pool:
+            futures = [pool.submit(self._drain, name, report, ignore_schedule=ignore_schedule,
+                                   ids=ids, once=True) for name in wanted]
+            for future in futures:
+                future.result()
+        return report
+
+    def _housekeeping(self, now: datetime, *, force: bool = False) -> None:
+        """Give up the alerts of removed notifiers; bring forward rows a digest edit left
+        waiting. Cheap, but a write: at most once a minute from the daemon."""
+        if not force and self._housekept is not None and \
+                now - self._housekept < HOUSEKEEPING_EVERY:
+            return
+        self._housekept = now
         with self.db.write() as session:
             session.execute(
                 update(Delivery)
@@ -113,33 +172,40 @@ class Dispatcher:
             if not self._rescheduled:  # once per config: it may have changed a digest
                 reschedule(session, self.config, self.due_at, now)
                 self._rescheduled = True
-            work: dict[str, list[Row]] = {}
-            for row in self._claim(session, now, wanted, ignore_schedule, ids):
-                work.setdefault(row.delivery.notifier, []).append(
-                    Row(row.delivery.id, row.delivery.created_at, build_alert(row, self.config)))
-        if not work:
-            return report
-        with ThreadPoolExecutor(len(work), thread_name_prefix="veille-send") as pool:
-            futures = [pool.submit(self._send_all, name, rows) for name, rows in work.items()]
-            for future in futures:
-                attempts, deferred = future.result()
+
+    def _drain(self, name: str, report: DispatchReport, *, ignore_schedule: bool = False,
+               ids: Sequence[int] | None = None, once: bool = False) -> None:
+        """Claim and send `name`'s due rows, a batch at a time, until none is left, the rate
+        limit is reached or veille stops. With `once`, each row is tried at most once (a
+        cursor on ids), so that a failing row is not retried in a loop."""
+        after: int | None = None
+        while not self.stopping.is_set():
+            rows = self._claim(name, ignore_schedule, ids, after)
+            if not rows:
+                return
+            if once:
+                after = max(r.delivery_id for r in rows)
+            with self.heartbeat.holding(leases.DELIVERIES, [r.delivery_id for r in rows]):
+                attempts, deferred = self._send_all(name, rows)
+            with self._lock:
                 report.attempts.extend(attempts)
                 report.deferred.extend(deferred)
-        return report
+            if deferred:
+                return  # the rate limit is reached: the rest waits for its slots
 
-    def _claim(self, session: Session, now: datetime, wanted: list[str],
-               ignore_schedule: bool, ids: Sequence[int] | None) -> list[Claimed]:
-        digests = [n for n in wanted if self.config.notifiers[n].digest is not None]
-        plain = [n for n in wanted if n not in digests]
-        claimed = []
-        if plain:
-            claimed += outbox.claim_due(session, now, self.owner, CLAIM_LEASE, ids=ids,
-                                        ignore_schedule=ignore_schedule, notifiers=plain)
-        for name in digests:  # claimed apart, so that one digest holds all that is due
-            claimed += outbox.claim_due(
-                session, now, self.owner, CLAIM_LEASE, ids=ids, notifiers=[name],
-                ignore_schedule=ignore_schedule and ids is not None, limit=DIGEST_MAX)
-        return claimed
+    def _claim(self, name: str, ignore_schedule: bool, ids: Sequence[int] | None,
+               after: int | None) -> list[Row]:
+        digest = self.config.notifiers[name].digest is not None
+        now = self.now()
+        with self.db.write() as session:
+            # A digest is claimed whole, so that one message holds all that is due.
+            claimed = outbox.claim_due(
+                session, now, self.owner, self.config.veille.lease, ids=ids,
+                notifiers=[name], after_id=after, limit=DIGEST_MAX if digest else BATCH,
+                ignore_schedule=ignore_schedule and (ids is not None or not digest))
+            # Built while the claiming transaction is open: alerts read related rows.
+            return [Row(c.delivery.id, c.delivery.created_at, build_alert(c, self.config))
+                    for c in claimed]
 
     def _batches(self, name: str, rows: list[Row]) -> list[Batch]:
         try:
@@ -161,7 +227,9 @@ class Dispatcher:
         for i, batch in enumerate(batches):
             if self.stopping.is_set():
                 with self.db.write() as session:
-                    outbox.release(session, [r.delivery_id for b in batches[i:] for r in b.rows])
+                    leases.release(session, leases.DELIVERIES,
+                                   [r.delivery_id for b in batches[i:] for r in b.rows],
+                                   self.owner)
                 break
             if limit is not None and not limit.take(self.now()):
                 return attempts, self._defer(name, batches[i:], limit)
@@ -176,8 +244,8 @@ class Dispatcher:
         ids = [r.delivery_id for r in batch.rows]
         now = self.now()
         with self.db.write() as session:
-            return outbox.renew(session, ids, self.owner, now,
-                                now + timedelta(seconds=CLAIM_LEASE))
+            return leases.still_held(session, leases.DELIVERIES, ids, self.owner, now,
+                                     self.config.veille.lease)
 
     def _defer(self, name: str, batches: list[Batch], limit: RateLimit) -> list[Deferred]:
         slots = limit.slots(self.now(), len(batches))

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,19 +26,19 @@ from monitor.digest import due_at_for
 from monitor.errors import NotAFeedError
 from monitor.fetch import Fetcher
 from monitor.fetch_policy import FetchPolicy
+from monitor.heartbeat import Heartbeat
 from monitor.normalize import drop_controls
 from monitor.parse import parse_feed
 from monitor.record import DueAt, FeedOutcome, Recorder
 from monitor.records import FetchRequest, FetchResult, ParsedFeed
 from monitor.route import Router
 from storage import feeds as feed_store
+from storage import leases
 from storage.database import Database
 from storage.feeds import FeedSpec
 from storage.models import Feed
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 500  # feeds claimed and polled together
-RECORD_ALLOWANCE = 0.5  # seconds of lease per claimed feed for parsing and recording
 UNCHANGED_BATCH = 64  # 304s and identical bodies recorded together, one transaction per batch
 
 
@@ -88,11 +88,12 @@ class Poller:
 
     def __init__(self, config: Config, db: Database, *, owner: str,
                  now: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
-                 due_at: DueAt | None = None) -> None:
+                 due_at: DueAt | None = None, heartbeat: Heartbeat | None = None) -> None:
         self.config = config
         self.db = db
         self.owner = owner
         self.now = now
+        self.heartbeat = heartbeat or Heartbeat(db, owner, config.veille.lease, now)
         self.rng = rng or random.Random()
         self.router = Router(config)
         # digest: a digest notifier's new rows wait for the end of its period (digest.py)
@@ -112,34 +113,32 @@ class Poller:
              dry_run: bool = False) -> PollReport:
         """Claim and poll the named feeds (default: every configured feed) that are due.
 
-        Feeds are claimed by batches of CLAIM_BATCH, each with a lease long enough for its
-        fetches and its records, so that a lease never runs out in the middle of a big first
-        poll and memory stays bounded.
+        Feeds are claimed in slices of `concurrency` while the previous slice is still being
+        fetched: several daemons sharing one database split the due feeds between them, and
+        one that dies holds at most two slices, for one lease. The heartbeat renews the lease
+        of every feed claimed and not yet recorded; memory stays bounded by the slices.
         """
-        remaining = list(names) if names is not None else [f.name for f in self.config.feeds]
+        wanted = list(names) if names is not None else [f.name for f in self.config.feeds]
         report = PollReport()
-        timeout = max((f.timeout for f in self.config.feeds), default=30.0)
-        first = True
-        while remaining and not self.stopping.is_set():
-            now = self.now()
-            with self.db.write() as session:
-                lease = timeout * 2 + 60 + RECORD_ALLOWANCE * CLAIM_BATCH
-                rows = feed_store.claim(session, remaining, now, self.owner, lease,
-                                        due_only=due_only, limit=CLAIM_BATCH)
-                claims = [self._claim(row, now) for row in rows]
-                if first:
-                    claimed = {c.name for c in claims}
-                    report.skipped = [n for n in feed_store.held_by_other(
-                        session, remaining, now, self.owner) if n not in claimed]
-            first = False
-            if not claims:
-                break
-            report.outcomes += asyncio.run(self._run(claims, dry_run))
-            done = {c.name for c in claims}
-            remaining = [n for n in remaining if n not in done]
-            if len(claims) < CLAIM_BATCH:
-                break
+        if wanted and not self.stopping.is_set():
+            asyncio.run(self._cycle(wanted, due_only, dry_run, report))
         return report
+
+    def _claim_slice(self, wanted: list[str], handled: Collection[str], due_only: bool,
+                     size: int, report: PollReport | None) -> list[_Claim]:
+        """Lease the next slice of due feeds; with `report`, also note the feeds that
+        another process holds right now (`veille check` says it skipped them)."""
+        now = self.now()
+        with self.db.write() as session:
+            rows = feed_store.claim(session, wanted, now, self.owner, self.config.veille.lease,
+                                    due_only=due_only, limit=size, exclude=handled)
+            claims = [self._claim(row, now) for row in rows]
+            if report is not None:
+                claimed = {c.name for c in claims}
+                report.skipped = [n for n in feed_store.held_by_other(
+                    session, wanted, now, self.owner) if n not in claimed]
+        self.heartbeat.hold(leases.FEEDS, [c.id for c in claims])
+        return claims
 
     def _claim(self, row: Feed, now: datetime) -> _Claim:
         cfg = self.config.feed(row.name)
@@ -152,10 +151,20 @@ class Poller:
             timeout=cfg.timeout, max_size=self.config.veille.max_size)
         return _Claim(row.id, row.name, request, unconditional, row.parse_cache)
 
-    async def _run(self, claims: list[_Claim], dry_run: bool) -> list[FeedOutcome]:
+    async def _cycle(self, wanted: list[str], due_only: bool, dry_run: bool,
+                     report: PollReport) -> None:
         settings = self.config.veille
+        size = settings.concurrency
         loop = asyncio.get_running_loop()
-        outcomes: list[FeedOutcome] = []
+        handled: set[str] = set()
+        pending: dict[int, _Claim] = {}  # claimed and not yet recorded
+
+        def recorded(outcomes: list[FeedOutcome], claims: list[_Claim]) -> None:
+            report.outcomes.extend(outcomes)
+            for claim in claims:
+                pending.pop(claim.id, None)
+            self.heartbeat.drop(leases.FEEDS, [c.id for c in claims])
+
         with ThreadPoolExecutor(1, thread_name_prefix="veille-record") as worker:
             async with Fetcher(user_agent=settings.user_agent,
                                concurrency=settings.concurrency,
@@ -183,12 +192,29 @@ class Poller:
                         window.release()
                     fetched.put_nowait((claim, result))
 
-                tasks = [asyncio.create_task(fetch(c)) for c in claims]
+                tasks: set[asyncio.Task[None]] = set()
+                fetching = 0  # claimed feeds whose fetch has not returned yet
+                exhausted = False
                 owed = 0  # places given back in groups, so fetches run in bursts
                 unchanged: list[tuple[_Claim, FetchResult]] = []
                 try:
-                    for _ in claims:
+                    while True:
+                        if not exhausted and fetching <= size and not self.stopping.is_set():
+                            claims = await loop.run_in_executor(
+                                worker, self._claim_slice, wanted, handled, due_only, size,
+                                report if not handled else None)
+                            exhausted = len(claims) < size
+                            for claim in claims:
+                                pending[claim.id] = claim
+                                handled.add(claim.name)
+                                task = asyncio.create_task(fetch(claim))
+                                tasks.add(task)
+                                task.add_done_callback(tasks.discard)
+                            fetching += len(claims)
+                        if fetching == 0:
+                            break
                         claim, result = await fetched.get()
+                        fetching -= 1
                         if isinstance(result, BaseException):
                             raise result
                         if self.stopping.is_set():
@@ -196,15 +222,16 @@ class Poller:
                         if result.status in ("not_modified", "same_body") and not dry_run:
                             # Nothing to parse: recorded by batches, not one transaction each.
                             unchanged.append((claim, result))
-                            if len(unchanged) >= UNCHANGED_BATCH:
-                                outcomes.extend(await loop.run_in_executor(
-                                    worker, self._process_unchanged, unchanged))
-                                unchanged = []
+                            if len(unchanged) >= UNCHANGED_BATCH or fetching == 0:
+                                batch, unchanged = unchanged, []
+                                recorded(await loop.run_in_executor(
+                                    worker, self._process_unchanged, batch),
+                                    [c for c, _ in batch])
                             continue
                         holds = result.body is not None
                         try:
-                            outcomes.append(await loop.run_in_executor(
-                                worker, self._process, claim, result, dry_run))
+                            recorded([await loop.run_in_executor(
+                                worker, self._process, claim, result, dry_run)], [claim])
                         finally:
                             del result
                             owed += holds
@@ -212,26 +239,27 @@ class Poller:
                                 for _slot in range(owed):
                                     window.release()
                                 owed = 0
-                    if unchanged:
-                        outcomes.extend(await loop.run_in_executor(
-                            worker, self._process_unchanged, unchanged))
+                    if unchanged and not self.stopping.is_set():
+                        recorded(await loop.run_in_executor(
+                            worker, self._process_unchanged, unchanged),
+                            [c for c, _ in unchanged])
                 finally:
-                    for task in tasks:
+                    for task in list(tasks):
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
-        done = {o.name for o in outcomes}
-        abandoned = [c.id for c in claims if c.name not in done]
-        if abandoned:
-            self._abandon(abandoned)
-        return outcomes
+                    if pending:  # shutdown or a failure: give the rest back at once
+                        abandoned = list(pending)
+                        try:
+                            await loop.run_in_executor(worker, self._abandon, abandoned)
+                        finally:
+                            self.heartbeat.drop(leases.FEEDS, abandoned)
+        done = {o.name for o in report.outcomes}
+        report.skipped = [n for n in report.skipped if n not in done]
 
     def _abandon(self, feed_ids: list[int]) -> None:
-        """Give back the leases of feeds claimed but not processed (shutdown)."""
+        """Give back the leases of feeds claimed but not processed (shutdown, dry run)."""
         with self.db.write() as session:
-            for feed_id in feed_ids:
-                row = session.get(Feed, feed_id)
-                if row is not None and row.lease_owner == self.owner:
-                    feed_store.release(row)
+            leases.release(session, leases.FEEDS, feed_ids, self.owner)
 
     def _process(self, claim: _Claim, result: FetchResult, dry_run: bool) -> FeedOutcome:
         """Parse (outside any transaction), then record in one transaction."""

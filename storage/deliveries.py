@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage import leases
 from storage.models import Delivery, Event, Feed, Item, ItemVersion
 
 PENDING = "pending"
@@ -29,38 +30,33 @@ class Claimed:
 
 def claim_due(session: Session, now: datetime, owner: str, lease: float, *,
               ids: Sequence[int] | None = None, ignore_schedule: bool = False,
-              notifiers: Sequence[str] | None = None, limit: int = 200) -> list[Claimed]:
-    """Claim pending deliveries that are due (all pending with ignore_schedule) for `owner`.
+              notifiers: Sequence[str] | None = None, limit: int = 200,
+              after_id: int | None = None) -> list[Claimed]:
+    """Claim pending deliveries that are due (all pending with ignore_schedule) for `owner`,
+    oldest first, at most `limit`, only ids above `after_id` when given.
 
-    A claim is a conditional UPDATE, so two processes never send one alert twice; a claim
-    that is not released (a crash) expires after `lease` seconds.
+    A claim is a lease (storage/leases.py), so two processes never send one alert twice; a
+    claim that is neither renewed nor released (a crash) expires after `lease` seconds.
     """
-    until = now + timedelta(seconds=lease)
-    candidates = select(Delivery.id).where(
-        Delivery.status == PENDING,
-        or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
+    conditions: list[ColumnElement[bool]] = [Delivery.status == PENDING]
     if not ignore_schedule:
-        candidates = candidates.where(Delivery.next_attempt_at <= now)
+        conditions.append(Delivery.next_attempt_at <= now)
     if ids is not None:
-        candidates = candidates.where(Delivery.id.in_(list(ids)))
+        conditions.append(Delivery.id.in_(list(ids)))
     if notifiers is not None:
-        candidates = candidates.where(Delivery.notifier.in_(list(notifiers)))
-    chosen = list(session.scalars(candidates.order_by(Delivery.id).limit(limit)))
+        conditions.append(Delivery.notifier.in_(list(notifiers)))
+    if after_id is not None:
+        conditions.append(Delivery.id > after_id)
+    chosen = leases.claim(session, leases.DELIVERIES, conditions, (Delivery.id,), now, owner,
+                          lease, limit)
     if not chosen:
         return []
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(chosen), Delivery.status == PENDING,
-               or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
-        .values(claimed_by=owner, claimed_until=until)
-        .execution_options(synchronize_session=False))
     rows = session.execute(
         select(Delivery, Event, Feed, Item)
         .join(Event, Event.id == Delivery.event_id)
         .outerjoin(Feed, Feed.id == Event.feed_id)
         .outerjoin(Item, Item.id == Event.item_id)
-        .where(Delivery.id.in_(chosen), Delivery.claimed_by == owner,
-               Delivery.claimed_until == until)
+        .where(Delivery.id.in_(chosen))
         .order_by(Delivery.id)
         .execution_options(populate_existing=True))
     claimed: list[Claimed] = []
@@ -73,6 +69,17 @@ def claim_due(session: Session, now: datetime, owner: str, lease: float, *,
     return claimed
 
 
+def due_counts(session: Session, now: datetime,
+               notifiers: Sequence[str]) -> dict[str, int]:
+    """Per notifier, how many pending deliveries are due and free now (a read, no claim)."""
+    rows = session.execute(
+        select(Delivery.notifier, func.count())
+        .where(Delivery.notifier.in_(list(notifiers)), Delivery.status == PENDING,
+               Delivery.next_attempt_at <= now, leases.DELIVERIES.free(now))
+        .group_by(Delivery.notifier))
+    return {str(name): int(count) for name, count in rows}
+
+
 def _ids(delivery_ids: int | Sequence[int]) -> list[int]:
     return [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
 
@@ -80,13 +87,8 @@ def _ids(delivery_ids: int | Sequence[int]) -> list[int]:
 def renew(session: Session, ids: Sequence[int], owner: str, now: datetime,
           until: datetime) -> bool:
     """Extend `owner`'s unexpired claim on every row of `ids`; False if any was lost."""
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(list(ids)), Delivery.claimed_by == owner,
-               Delivery.claimed_until >= now, Delivery.status == PENDING)
-        .values(claimed_until=until)
-        .execution_options(synchronize_session=False))
-    return bool(getattr(result, "rowcount", 0) == len(ids))
+    seconds = (until - now).total_seconds()
+    return leases.still_held(session, leases.DELIVERIES, ids, owner, now, seconds)
 
 
 def mark_sent(session: Session, delivery_ids: int | Sequence[int], now: datetime) -> None:

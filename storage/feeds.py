@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from storage import leases
 from storage.models import Feed
 
 
@@ -55,32 +56,27 @@ def sync(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncRepo
 
 
 def claim(session: Session, names: Sequence[str], now: datetime, owner: str, lease: float,
-          *, due_only: bool = True, limit: int | None = None) -> list[Feed]:
+          *, due_only: bool = True, limit: int | None = None,
+          exclude: Collection[str] = ()) -> list[Feed]:
     """Take a lease on the named feeds that are due (or all named, with due_only=False),
-    the most overdue first, at most `limit` of them.
+    the most overdue first, at most `limit` of them, none of `exclude`.
 
-    The conditional UPDATE is atomic on SQLite (BEGIN IMMEDIATE) and on PostgreSQL (row locks
-    re-check the WHERE clause), so two veille processes never hold one feed at once.
+    Several processes claiming at once take disjoint slices (storage/leases.py), so two
+    veille processes never hold one feed at once.
     """
-    if not names:
+    wanted = [n for n in names if n not in exclude] if exclude else list(names)
+    if not wanted:
         return []
-    until = now + timedelta(seconds=lease)
-    conditions = [Feed.name.in_(list(names)), Feed.status != "gone",
-                  or_(Feed.lease_until.is_(None), Feed.lease_until < now)]
+    conditions: list[ColumnElement[bool]] = [Feed.name.in_(wanted), Feed.status != "gone"]
     if due_only:
         conditions.append(Feed.next_poll_at <= now)
-    chosen = select(Feed.id).where(*conditions).order_by(Feed.next_poll_at, Feed.id)
-    if limit is not None:
-        chosen = chosen.limit(limit)
-    ids = list(session.scalars(chosen))
+    ids = leases.claim(session, leases.FEEDS, conditions, (Feed.next_poll_at, Feed.id), now,
+                       owner, lease, limit if limit is not None else len(wanted))
     if not ids:
         return []
-    session.execute(update(Feed).where(Feed.id.in_(ids), *conditions)
-                    .values(lease_owner=owner, lease_until=until)
-                    .execution_options(synchronize_session=False))
-    return list(session.scalars(select(Feed).where(Feed.lease_owner == owner,
-                                                   Feed.lease_until == until)
-                                .execution_options(populate_existing=True)))
+    rows = {row.id: row for row in session.scalars(
+        select(Feed).where(Feed.id.in_(ids)).execution_options(populate_existing=True))}
+    return [rows[i] for i in ids if i in rows]
 
 
 def release(feed: Feed) -> None:

@@ -229,18 +229,15 @@ class TestUrlEdit:
 
 
 class TestClaimBatches:
-    """Feeds are claimed and polled by batches; `check` still polls every one of them."""
+    """Feeds are claimed and polled by slices of `concurrency`; `check` still polls every one
+    of them, once."""
 
-    def test_all_feeds_polled_across_batches(self, sqlite_env: Env,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-        import monitor.poll
-
-        monkeypatch.setattr(monitor.poll, "CLAIM_BATCH", 2)
+    def test_all_feeds_polled_across_batches(self, sqlite_env: Env) -> None:
         env = sqlite_env
         names = {f"feed-{i}": f"/f{i}.xml" for i in range(5)}
         for i, path in enumerate(names.values()):
             env.feeds.set(path, rss([LATVIA.but(guid=f"g{i}")], title=f"F{i}"))
-        env.write(feeds=names)
+        env.write(feeds=names, veille="concurrency = 2")
         code, out, _ = env.veille("check")
         assert code == 0
         assert sorted(line.split(":")[0] for line in out.splitlines() if "recorded" in line) \

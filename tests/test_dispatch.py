@@ -236,3 +236,26 @@ class TestIsolation:
         assert server.requests == []
         assert [(r.status, r.claimed_by, r.attempts) for r in outbox(db)] == [
             (PENDING, None, 0)] * 2
+
+
+class TestCheckDrains:
+    """`veille check` tries every waiting alert that is due, in batches, not the first 200."""
+
+    def test_450_waiting_alerts_all_sent(self, sqlite_env: object) -> None:
+        from feedgen import rss
+        from harness import Env
+
+        env = sqlite_env
+        assert isinstance(env, Env)
+        env.feeds.set("/fr.xml", rss(korea_items(450)))
+        env.write(feeds={"nato-fr": "/fr.xml"}, veille='first_run = "notify"',
+                  watches='[[watch]]\nname = "korea"\nkeywords = ["République de Corée"]\n'
+                          'notify = ["chat"]\n',
+                  notifiers=hook(env.hook.url("/hook")))
+        code, out, _ = env.veille("check")
+        assert code == 0, out
+        ids = [r.json["id"] for r in env.hooks]
+        assert len(ids) == len(set(ids)) == 450
+        assert out.count(": sent (item.new") == 450
+        code, out, _ = env.veille("check")  # nothing left waiting
+        assert code == 0 and ": sent" not in out and len(env.hooks) == 450

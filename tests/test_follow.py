@@ -566,7 +566,9 @@ class TestCommands:
             daemon.follow_job()
             lite.page(REVISED)
             lite.clock.advance(hours=1)
-            daemon.follow_job()  # finds the revision and dispatches it at once
+            daemon.follow_job()  # finds the revision; the dispatch job sends it
+            daemon.dispatch_job()
+            assert daemon.dispatcher.wait_idle(10)
         finally:
             daemon.dispatcher.close()
         assert [r.json["type"] for r in lite.hook.requests] == ["item.changed"]
