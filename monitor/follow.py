@@ -245,9 +245,20 @@ class Follower:
         return outcome
 
 
-def pages_note(pages: page_store.FeedPages) -> str:
-    """What `veille feeds` says of a feed's followed pages."""
+def pages_note(pages: page_store.FeedPages, cap: str | None = None) -> str:
+    """What `veille feeds` says of a feed's followed pages; `cap`: the follow cap that keeps
+    its newer items' pages from being followed (see `cap_notes`)."""
     note = f"pages: {pages.following} followed"
+    if cap:  # first: the note is cut at 70 characters
+        note += f", {cap}"
     if pages.failing:
         note += f", {pages.failing} failing ({pages.last_error})"
     return note
+
+
+def cap_notes(session: Session, config: Config) -> dict[int, str]:
+    """Per feed id, the follow cap that bites now (`follow_max_per_feed`, or
+    `follow_max_per_host` on one of the hosts its pages are on)."""
+    counts = follow_plan.FollowCounts.of(session)
+    notes = {feed_id: counts.cap(config, feed_id) for feed_id in counts.per_feed}
+    return {feed_id: note for feed_id, note in notes.items() if note}

@@ -9,14 +9,20 @@ Rules (DESIGN, "Following article pages"), for an item of feed F:
   watch's unset keys take the feed's. `follow_for` counts from the item's published date (its
   first sighting when it has none), so a baseline item published within it is followed too.
 - `match_page` (a watch's own, else its feed's) makes that watch read the page's text too.
+- caps: at most `[veille] follow_max_per_feed` pages followed at once per feed, and
+  `follow_max_per_host` per host over all feeds; past them a new item's page is not followed
+  (a hostile `follow = "all"` feed cannot make veille fetch any number of pages).
 Only http(s) links are followed. The rules are evaluated again at each check, so that a
 config reload applies to pages already followed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +31,8 @@ from monitor.route import Router, TextFields
 from storage import items as item_store
 from storage import pages as page_store
 from storage.models import Item
+
+log = logging.getLogger(__name__)
 
 # A feed-side revision of a followed item holds its alerts this long past the page fetch's
 # timeout, so that the immediate page check can join them into one event (the page job ticks
@@ -94,7 +102,8 @@ def on_new_item(session: Session, router: Router, cfg: FeedConfig, item: Item,
     chosen = plan(router, cfg, fields, published or now)
     if chosen is not None and chosen.until > now:
         assert link is not None
-        page_store.add(session, item.id, link, chosen.until, now)
+        if _admit(session, router.config, cfg, item.feed_id, link):
+            page_store.add(session, item.id, link, chosen.until, now)
 
 
 def on_changed_item(session: Session, router: Router, cfg: FeedConfig, item: Item,
@@ -124,3 +133,66 @@ def on_changed_item(session: Session, router: Router, cfg: FeedConfig, item: Ite
     hold = now + timedelta(seconds=cfg.timeout + HOLD_MARGIN)
     for delivery in pending.deliveries if pending is not None else []:
         delivery.next_attempt_at = max(delivery.next_attempt_at, hold)
+
+
+# -- caps -----------------------------------------------------------------------------------
+
+def host_of(url: str) -> str:
+    """The host a page URL is fetched from, as the per-host cap counts it."""
+    try:
+        return (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+
+
+@dataclass
+class FollowCounts:
+    """Pages followed now, per feed id and per host."""
+
+    per_feed: Counter[int] = field(default_factory=Counter)
+    per_host: Counter[str] = field(default_factory=Counter)
+    hosts_of_feed: dict[int, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, session: Session) -> FollowCounts:
+        counts = cls()
+        for feed_id, url in page_store.followed_links(session):
+            counts.add(feed_id, host_of(url))
+        return counts
+
+    def add(self, feed_id: int, host: str) -> None:
+        self.per_feed[feed_id] += 1
+        self.per_host[host] += 1
+        self.hosts_of_feed.setdefault(feed_id, set()).add(host)
+
+    def cap(self, config: Config, feed_id: int, host: str | None = None) -> str | None:
+        """Which cap a new page of `feed_id` (on `host`; any of the feed's hosts when None)
+        would exceed, said for `veille feeds` and the log; None when it may be followed."""
+        s = config.veille
+        if self.per_feed[feed_id] >= s.follow_max_per_feed:
+            return f"follow_max_per_feed = {s.follow_max_per_feed} reached"
+        hosts = [host] if host is not None else sorted(self.hosts_of_feed.get(feed_id, ()))
+        full = [h for h in hosts if self.per_host[h] >= s.follow_max_per_host]
+        if full:
+            return f"follow_max_per_host = {s.follow_max_per_host} reached on {full[0]}"
+        return None
+
+
+_COUNTS = "veille.follow_counts"  # one count per transaction, kept in Session.info
+
+
+def _admit(session: Session, config: Config, cfg: FeedConfig, feed_id: int, link: str) -> bool:
+    """Whether a new page may be followed under the caps; counts it when it may."""
+    counts = session.info.get(_COUNTS)
+    if counts is None:
+        counts = session.info[_COUNTS] = FollowCounts.of(session)
+    host = host_of(link)
+    refused = counts.cap(config, feed_id, host)
+    if refused is None:
+        counts.add(feed_id, host)
+        return True
+    logged: set[str] = session.info.setdefault(_COUNTS + ".logged", set())
+    if refused not in logged:  # once per poll, not once per item
+        logged.add(refused)
+        log.warning("feed %s: newer items' pages are not followed: %s", cfg.name, refused)
+    return False
