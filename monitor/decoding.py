@@ -153,11 +153,11 @@ def decode_document(body: bytes, headers: Mapping[str, str]) -> Decoded:
     declared: list[str] = []
     written: list[str] = []
     for label in labels:
-        name = _canonical(label)
+        codec = _canonical(label)
         # A body readable as ASCII cannot really be UTF-16 or UTF-32, whatever it says.
-        if name and not name.startswith(("utf-16", "utf-32")):
-            if name not in declared:
-                declared.append(name)
+        if codec and not codec.startswith(("utf-16", "utf-32")):
+            if codec not in declared:
+                declared.append(codec)
             if label.upper() not in (w.upper() for w in written):
                 written.append(label)
     said = " and ".join(written)

@@ -20,7 +20,9 @@ from monitor.records import Change, DiffResult
 __all__ = ["VersionFields", "cap_text", "changed_paragraphs", "diff", "iso_instant"]
 
 # Most telling first: a silent version carries the reason of its weightiest difference.
-_SILENT_ORDER = ("link-only", "truncation", "volatile", "cosmetic")
+_SILENT_ORDER = ("link-only", "truncation", "volatile", "encoding", "cosmetic")
+# Ways a UTF-8 text is misread as a single-byte one (feedparser's whole-document fallbacks).
+_MISREADINGS = ("cp1252", "iso8859-2", "latin-1", "iso8859-15")
 
 # Trailing truncation markers, peeled one at a time from the end of a summary.
 # WordPress writes "Continue reading <title> →"; others "Lire la suite »", "[Read more]".
@@ -50,14 +52,52 @@ def iso_instant(value: datetime | None) -> str | None:
 
 
 def _text_verdict(before: str, after: str, ignore: Sequence[re.Pattern[str]]) -> str | None:
-    """None when equal, else "cosmetic", "volatile" or "real"."""
+    """None when equal, else "cosmetic", "volatile", "encoding" or "real"."""
     if before == after:
         return None
     if fold(before) == fold(after):
         return "cosmetic"
     if ignore and comparable(before, ignore) == comparable(after, ignore):
         return "volatile"
+    if _same_but_for_decoding(before, after):
+        return "encoding"
     return "real"
+
+
+def _misread(text: str) -> str | None:
+    """`text` read back as the UTF-8 it was before a single-byte misreading, if it was; bytes
+    lost since (a no-break space collapsed by the text reduction) come back as U+FFFD."""
+    if text.isascii():
+        return None
+    for name in _MISREADINGS:
+        try:
+            raw = text.encode(name)
+        except UnicodeEncodeError:
+            continue
+        repaired = raw.decode("utf-8", "replace")
+        if repaired != text and repaired.count("\ufffd") * 4 < len(repaired):
+            return repaired
+    return None
+
+
+def _equal_but_for_replacements(one: str, other: str) -> bool:
+    """Whether `other` is `one` with each U+FFFD standing for at most two characters."""
+    parts = fold(one).split("\ufffd")
+    if len(parts) == 1 or len(parts) > 64:
+        return fold(one) == fold(other)
+    return re.fullmatch(".{0,2}".join(map(re.escape, parts)), fold(other)) is not None
+
+
+def _same_but_for_decoding(before: str, after: str) -> bool:
+    """Whether two texts differ only by how their bytes were decoded: mojibake of the same
+    text ("BrĂśtzmann" for "Brötzmann"), or characters a decoder could not read (U+FFFD)."""
+    for one, other in ((before, after), (after, before)):
+        repaired = _misread(one)
+        if repaired is not None and _equal_but_for_replacements(repaired, other):
+            return True
+        if "\ufffd" in one and _equal_but_for_replacements(one, other):
+            return True
+    return False
 
 
 def _peel_markers(text: str) -> tuple[str, bool]:
@@ -79,18 +119,42 @@ def _summary(text: str, ignore: Sequence[re.Pattern[str]]) -> _Summary:
     return _Summary(fold(body), marked, bool(end) and end[-1] not in ".!?")
 
 
-def _is_truncation(previous: VersionFields, current: VersionFields,
+def _paragraphs(text: str, ignore: Sequence[re.Pattern[str]]) -> list[str]:
+    body, _ = _peel_markers(strip_volatile(text, ignore))
+    return [folded for line in body.split("\n") if (folded := fold(line))]
+
+
+def _cut_inside_paragraph(cut: list[str], whole: list[str]) -> bool:
+    """Whether `cut` is `whole` stopped inside one of its paragraphs, not between two."""
+    if not cut or len(cut) > len(whole) or cut[:-1] != whole[:len(cut) - 1]:
+        return False
+    last, full = cut[-1], whole[len(cut) - 1]
+    return full != last and full.startswith(last)
+
+
+def _is_truncation(name: str, previous: VersionFields, current: VersionFields,
                    ignore: Sequence[re.Pattern[str]]) -> bool:
-    """Whether two different summaries agree on the part both versions have."""
-    a, b = _summary(previous.summary or "", ignore), _summary(current.summary or "", ignore)
+    """Whether two different texts of field `name` agree on the part both versions have."""
+    a = _summary(getattr(previous, name) or "", ignore)
+    b = _summary(getattr(current, name) or "", ignore)
     if a.text == b.text:
         return True
     short, long = (a, b) if len(a.text) <= len(b.text) else (b, a)
     if not long.text.startswith(short.text):
         return False
     # A marked or mid-sentence cut hides what follows it. A complete sentence that gains
-    # another is an addition, and an addition is news.
-    if short.text and (short.marked or short.open_ended):
+    # another is an addition, and an addition is news. A title has no final stop, so only
+    # an explicit marker ("…") makes a shorter title a cut one; an article's text often ends
+    # a paragraph without one (a photo caption), so there a cut must fall inside a paragraph.
+    if short.text and short.marked:
+        return True
+    if name == "content":
+        texts = (getattr(previous, name) or "", getattr(current, name) or "")
+        cut, whole = (_paragraphs(t, ignore) for t in (texts if short is a else texts[::-1]))
+        return short.open_ended and _cut_inside_paragraph(cut, whole)
+    if name == "title":
+        return False
+    if short.text and short.open_ended:
         return True
     # Both summaries cut from one content: the content itself is compared as its own field.
     contents = {comparable(previous.content, ignore), comparable(current.content, ignore)}
@@ -102,7 +166,8 @@ def diff(previous: VersionFields, current: VersionFields, *, identified_by_guid:
     """Compare `current` with `previous` (the stored current version of the same item).
 
     unchanged: every stored field is exactly equal, nothing to store. silent: store a new
-    version, alert nobody; `reason` is "link-only", "truncation", "volatile" or "cosmetic"
+    version, alert nobody; `reason` is "link-only", "truncation", "volatile", "encoding" or
+    "cosmetic"
     (the first that applies, in that order). changed: one `Change` per really changed field,
     before and after as stored (dates as ISO 8601 UTC), cosmetic and volatile ones left out.
     """
@@ -114,7 +179,7 @@ def diff(previous: VersionFields, current: VersionFields, *, identified_by_guid:
              ("content", previous.content, current.content))
     for name, before, after in texts:
         verdict = _text_verdict(before or "", after or "", ignore)
-        if verdict == "real" and name == "summary" and _is_truncation(previous, current, ignore):
+        if verdict == "real" and _is_truncation(name, previous, current, ignore):
             verdict = "truncation"
         if verdict == "real":
             real.append(Change(name, before, after))

@@ -16,7 +16,7 @@ from monitor.fold import FOLD_VERSION, fold
 
 # This module's and diff.py's own rules (volatile text, truncation, which fields count).
 # Bump it whenever they change what is silent or what a fingerprint covers.
-_DIFF_RULES_REVISION = 0
+_DIFF_RULES_REVISION = 1
 
 # Both parts only ever grow, so their sum changes whenever either one does.
 RULES_VERSION: int = FOLD_VERSION + _DIFF_RULES_REVISION

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import feedparser
 
 from monitor.fingerprint import RULES_VERSION
-from monitor.identity import Candidate, assign_keys
+from monitor.identity import Candidate, KnownKeys, assign_keys, stored_among
 from monitor.records import ParsedFeed
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ __all__ = ["CACHE_VERSION", "Split", "context", "make_cache", "reparse", "split"
 
 # Bump whenever parsing or identity rules change what a chunk yields: old caches then miss.
 # (feedparser's version and `RULES_VERSION` are part of every cache's context too.)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 # CDATA sections, comments and processing instructions are matched whole so that an `<item>`
 # inside them is never taken for a tag; unterminated ones run to the end and are refused.
@@ -118,7 +118,7 @@ def make_cache(parts: Split, context: str, rows: Sequence[Row],
 
 def _dump(context: str, hashes: Sequence[str], candidates: Sequence[Candidate],
           keys: Sequence[str | None]) -> bytes:
-    chunks = [[h, k, c.guid, c.link, c.title_hash, c.text_hash]
+    chunks = [[h, k, c.guid, c.link, c.title_hash, c.text_hash, c.anchored]
               for h, k, c in zip(hashes, keys, candidates, strict=True)]
     return json.dumps({"v": CACHE_VERSION, "context": context, "chunks": chunks},
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -129,32 +129,33 @@ def _load(cache: bytes, context: str) -> dict[str, tuple[str, Candidate]] | None
         state = json.loads(cache)
         if state["v"] != CACHE_VERSION or state["context"] != context:
             return None
-        return {h: (k, Candidate(guid=g, link=ln, title_hash=th, text_hash=xh))
-                for h, k, g, ln, th, xh in state["chunks"]}
+        return {h: (k, Candidate(guid=g, link=ln, title_hash=th, text_hash=xh, anchored=a))
+                for h, k, g, ln, th, xh, a in state["chunks"]}
     except (ValueError, KeyError, TypeError):
         return None
 
 
-def reparse(parts: Split, context: str, cache: bytes,
-            read: Callable[[bytes], Document]) -> ParsedFeed | None:
+def reparse(parts: Split, context: str, cache: bytes, read: Callable[[bytes], Document],
+            known: KnownKeys | None = None) -> ParsedFeed | None:
     """Parse only the chunks `cache` does not know; None whenever a full parse is needed."""
-    known = _load(cache, context)
-    if known is None:
+    remembered = _load(cache, context)
+    if remembered is None:
         return None
     hashes = [_hash(chunk) for chunk in parts.chunks]
     if len(set(hashes)) != len(hashes):
         return None
-    fresh = [i for i, h in enumerate(hashes) if h not in known]
+    fresh = [i for i, h in enumerate(hashes) if h not in remembered]
     frame = parts.header + b"\n".join(parts.chunks[i] for i in fresh) + parts.footer
     document = read(frame)
     if document.problem or not document.version or len(document.rows) != len(fresh):
         return None
     rows: dict[int, Row] = dict(zip(fresh, document.rows, strict=True))
-    candidates = [rows[i].candidate if i in rows else known[h][1] for i, h in enumerate(hashes)]
+    candidates = [rows[i].candidate if i in rows else remembered[h][1]
+                  for i, h in enumerate(hashes)]
     keys: list[str] = []
-    for i, key in enumerate(assign_keys(candidates)):
+    for i, key in enumerate(assign_keys(candidates, stored_among(candidates, known))):
         # A remembered chunk whose key moves (a guid now shared, a duplicate) is not unchanged.
-        if key is None or (i not in rows and key != known[hashes[i]][0]):
+        if key is None or (i not in rows and key != remembered[hashes[i]][0]):
             return None
         keys.append(key)
     return ParsedFeed(

@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -25,7 +25,7 @@ from monitor.feedbytes import (
     last_entry_unfinished,
     prepare,
 )
-from monitor.identity import Candidate, assign_keys, candidate
+from monitor.identity import Candidate, KnownKeys, assign_keys, candidate, stored_among
 from monitor.normalize import (
     drop_controls,
     normalize_link,
@@ -64,14 +64,17 @@ class Document:
 
 
 def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = None,
-               timezone: str = "UTC", previous_cache: bytes | None = None) -> ParsedFeed:
+               timezone: str = "UTC", previous_cache: bytes | None = None,
+               known: KnownKeys | None = None) -> ParsedFeed:
     """Parse a fetched feed body into normalised entries with their identity keys.
 
     `headers` are the response headers (their content type gives the encoding); `timezone`
     reads dates written without a zone; `previous_cache` is the `cache` of this feed's last
     `ParsedFeed`, which lets entries whose raw XML is unchanged be skipped (listed in
-    `unchanged_keys`). Raises `NotAFeedError` for an empty body, an HTML page, or a document
-    with no feed version and no entries; a damaged feed with entries comes with a `warning`.
+    `unchanged_keys`); `known(keys)` says which of those keys are stored items of the feed (so
+    that a stored item keeps its key, see `identity.assign_keys`). Raises `NotAFeedError` for
+    an empty body, an HTML page with no feed inside, or a document with no feed version and no
+    entries; a damaged feed with entries comes with a `warning`.
     """
     zone(timezone)  # an unknown zone is the caller's error, not the feed's
     if not body.removeprefix(b"\xef\xbb\xbf").strip():
@@ -99,7 +102,7 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
     split = None if prepared.doctype else incremental.split(prepared.data)
     context = incremental.context(split, base=base, timezone=timezone) if split else ""
     if split and previous_cache:
-        quick = incremental.reparse(split, context, previous_cache, read)
+        quick = incremental.reparse(split, context, previous_cache, read, known)
         if quick is not None:
             return replace(quick, warning=" ".join(prepared.warnings) or None)
     document = read(prepared.data)
@@ -122,7 +125,8 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
         count = f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}"
         warnings.append(f"The feed is damaged ({document.problem}); veille read {count} from "
                         "it" + (", leaving out the unfinished last one." if cut else "."))
-    keys = assign_keys([row.candidate for row in rows])
+    candidates = [row.candidate for row in rows]
+    keys = assign_keys(candidates, stored_among(candidates, known))
     cache = None
     if split and not document.problem:
         cache = incremental.make_cache(split, context, rows, keys)
@@ -175,8 +179,9 @@ def _row(raw: Any, published_raw: str | None, updated_raw: str | None, timezone:
     entry = Entry(key="", guid=guid, link=normalize_link(raw_link),
                   display_link=safe_display_link(raw_link), title=title, summary=summary,
                   content=content, published=published, updated=to_utc(updated_raw, timezone))
+    fragment = urlsplit(raw_link).fragment if isinstance(raw_link, str) else ""
     return Row(entry, candidate(guid=guid, link=entry.link, title=title, published=published,
-                                summary=summary, content=content))
+                                summary=summary, content=content, fragment=fragment))
 
 
 def _text(detail: Any, value: str | None, *, title: bool = False) -> str:

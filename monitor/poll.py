@@ -27,12 +27,14 @@ from monitor.errors import NotAFeedError
 from monitor.fetch import Fetcher
 from monitor.fetch_policy import FetchPolicy
 from monitor.heartbeat import Heartbeat
+from monitor.identity import Stored, stored_identity
 from monitor.normalize import drop_controls
 from monitor.parse import parse_feed
 from monitor.record import DueAt, FeedOutcome, Recorder
 from monitor.records import FetchRequest, FetchResult, ParsedFeed
 from monitor.route import Router
 from storage import feeds as feed_store
+from storage import items as item_store
 from storage import leases
 from storage.database import Database
 from storage.feeds import FeedSpec
@@ -261,6 +263,14 @@ class Poller:
         with self.db.write() as session:
             leases.release(session, leases.FEEDS, feed_ids, self.owner)
 
+    def _stored(self, feed_id: int, keys: Collection[str]) -> dict[str, Stored]:
+        """The stored items of a feed among `keys`: identity keeps their keys."""
+        with self.db.read() as session:
+            if not item_store.has_items(session, feed_id):
+                return {}
+            found = item_store.load_current(session, feed_id, keys)
+        return {key: stored_identity(known.version) for key, known in found.items()}
+
     def _process(self, claim: _Claim, result: FetchResult, dry_run: bool) -> FeedOutcome:
         """Parse (outside any transaction), then record in one transaction."""
         cfg = self.config.feed(claim.name)
@@ -269,7 +279,8 @@ class Poller:
         if result.status == "ok" and result.body is not None:
             try:
                 parsed = parse_feed(result.body, url=result.url, headers=result.headers,
-                                    timezone=cfg.timezone, previous_cache=claim.parse_cache)
+                                    timezone=cfg.timezone, previous_cache=claim.parse_cache,
+                                    known=lambda keys: self._stored(claim.id, keys))
             except NotAFeedError as exc:  # may quote the body (an HTML page's title)
                 error = drop_controls(str(exc), readable=True)
             except Exception as exc:  # a parser bug must not stop the other feeds

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from monitor import follow_plan, schedule
 from monitor.config import FeedConfig, Settings
 from monitor.diff import changed_paragraphs, diff
-from monitor.fingerprint import RULES_VERSION, content_hash, fingerprint
+from monitor.fingerprint import RULES_VERSION, as_utc, content_hash, fingerprint
+from monitor.identity import same_article
 from monitor.records import Change, Entry, FetchResult, ParsedFeed
 from monitor.route import Route, Router, Verdict
 from storage import items as item_store
@@ -144,6 +145,13 @@ class Recorder:
             if known is None:
                 new.append(entry)
             else:
+                self._known_item(session, feed, cfg, known, entry, now, outcome,
+                                 baseline=rebaseline)
+        if new and stored:
+            for known, entry in _reworded(session, feed.id, new, present):
+                # Its key was the hash of its old title: the item takes the new one.
+                known.item.key = entry.key
+                new.remove(entry)
                 self._known_item(session, feed, cfg, known, entry, now, outcome,
                                  baseline=rebaseline)
         if new:
@@ -307,6 +315,32 @@ def write_outbox(session: Session, event: Event, routes: Sequence[Route], due_at
             status="pending", watches=list(route.watches), matched=list(route.matched),
             match=route.match, attempts=0, next_attempt_at=due_at(route.notifier, now),
             created_at=now))
+
+
+def _reworded(session: Session, feed_id: int, new: Sequence[Entry],
+              present: set[str]) -> list[tuple[item_store.Known, Entry]]:
+    """New entries that are a stored item with a reworded title: with neither guid nor link
+    an item is known by its title and date, so a new title reads as one item gone and one
+    new. When exactly one such stored item of that date left the feed and exactly one such
+    entry of that date arrived, with nearly the same text, they are one article."""
+    arrived: dict[datetime, list[Entry]] = {}
+    for entry in new:
+        when = entry.published
+        if entry.guid is None and entry.link is None and when is not None:
+            arrived.setdefault(when, []).append(entry)
+    if not arrived:
+        return []
+    gone: dict[datetime, list[item_store.Known]] = {}
+    for known in item_store.load_keyless(session, feed_id, arrived):
+        published = as_utc(known.version.published)
+        if known.item.key not in present and published is not None:
+            gone.setdefault(published, []).append(known)
+    pairs: list[tuple[item_store.Known, Entry]] = []
+    for when, entries in arrived.items():
+        left = gone.get(when, [])
+        if len(entries) == 1 and len(left) == 1 and same_article(left[0].version, entries[0]):
+            pairs.append((left[0], entries[0]))
+    return pairs
 
 
 def _stored_change(change: Change, ignore: Sequence[re.Pattern[str]]) -> dict[str, object]:

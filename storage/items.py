@@ -58,6 +58,21 @@ def load_by_links(session: Session, feed_id: int, links: Iterable[str]) -> dict[
     return found
 
 
+def load_keyless(session: Session, feed_id: int, published: Iterable[datetime]) -> list[Known]:
+    """Stored items of `feed_id` with neither guid nor link whose current version was
+    published at one of the `published` instants (a reworded title re-keys such an item)."""
+    wanted = list(dict.fromkeys(published))
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(Item, ItemVersion)
+        .join(ItemVersion, and_(ItemVersion.item_id == Item.id,
+                                ItemVersion.number == Item.current_version))
+        .where(Item.feed_id == feed_id, Item.guid.is_(None), Item.link.is_(None),
+               ItemVersion.published.in_(wanted)))
+    return [Known(item, version) for item, version in rows]
+
+
 def link_among(session: Session, feed_id: int, keys: Sequence[str], link: str) -> bool:
     """Whether one of the items `keys` of the feed has the normalised `link`."""
     if not keys:
