@@ -10,7 +10,7 @@ from pathlib import Path
 
 from monitor import display
 from monitor.config import Config, parse_duration
-from monitor.daemon import Daemon, owner_id, single_run_lock
+from monitor.daemon import Daemon, owner_id, release_gone_owners, single_run_lock
 from monitor.dispatch import Dispatcher, DispatchReport
 from monitor.follow import Follower, cap_notes, pages_note
 from monitor.poll import Poller, PollReport
@@ -67,6 +67,7 @@ def check(config: Config, *, feeds: list[str] | None, dry_run: bool) -> int:
                              f"{', '.join(names) or 'none'}")
     db = open_db(config)
     owner = owner_id()
+    release_gone_owners(db, now())  # a crashed run's claims would make this run skip feeds
     poller = Poller(config, db, owner=owner)
     poller.sync_feeds()
     report = poller.poll(feeds or None, due_only=False, dry_run=dry_run)

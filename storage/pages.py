@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from storage import leases
 from storage.models import Delivery, Event, Item, ItemVersion, Page
 
 PENDING = "pending"
@@ -33,28 +34,22 @@ def claim(session: Session, feed_ids: Sequence[int], now: datetime, owner: str, 
     """Take a lease on up to `limit` followed pages of `feed_ids` that are due (or all those
     still followed, with due_only=False), soonest first.
 
-    As for feeds, the conditional UPDATE re-checks the lease, so two veille processes never
-    check one page at once.
+    As for feeds (storage/leases.py), two veille processes never check one page at once.
     """
     if not feed_ids:
         return []
-    until = now + timedelta(seconds=lease)
-    free = or_(Page.lease_until.is_(None), Page.lease_until < now)
-    candidates = (select(Page.id).join(Item, Item.id == Page.item_id)
-                  .where(Item.feed_id.in_(list(feed_ids)), Page.next_check_at.is_not(None),
-                         free))
+    of_feeds = select(Item.id).where(Item.feed_id.in_(list(feed_ids))).scalar_subquery()
+    conditions: list[ColumnElement[bool]] = [Page.item_id.in_(of_feeds),
+                                             Page.next_check_at.is_not(None)]
     if due_only:
-        candidates = candidates.where(Page.next_check_at <= now)
-    chosen = list(session.scalars(candidates.order_by(Page.next_check_at, Page.id).limit(limit)))
-    if not chosen:
+        conditions.append(Page.next_check_at <= now)
+    ids = leases.claim(session, leases.PAGES, conditions, (Page.next_check_at, Page.id), now,
+                       owner, lease, limit)
+    if not ids:
         return []
-    session.execute(update(Page).where(Page.id.in_(chosen), free)
-                    .values(lease_owner=owner, lease_until=until)
-                    .execution_options(synchronize_session=False))
-    return list(session.scalars(select(Page).where(Page.lease_owner == owner,
-                                                   Page.lease_until == until)
-                                .order_by(Page.next_check_at, Page.id)
-                                .execution_options(populate_existing=True)))
+    rows = {row.id: row for row in session.scalars(
+        select(Page).where(Page.id.in_(ids)).execution_options(populate_existing=True))}
+    return [rows[i] for i in ids if i in rows]
 
 
 def release(page: Page) -> None:
