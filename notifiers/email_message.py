@@ -19,7 +19,6 @@ from typing import Any
 
 from jinja2 import (
     Environment,
-    FileSystemLoader,
     PackageLoader,
     StrictUndefined,
     Template,
@@ -29,7 +28,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from notifiers.base import Alert
-from notifiers.render import cap, local_time, one_line, safe_url
+from notifiers.render import CustomTemplateLoader, cap, local_time, one_line, safe_url
 from notifiers.view import build_view
 
 POLICY = policy.SMTP.clone(refold_source="none")
@@ -136,9 +135,10 @@ class EmailTemplates:
         self.digest_html = builtin.get_template("digest.html.j2")
         if html_path is not None:
             path = Path(html_path)
-            # Sandboxed: a template in config can read the alert, not reach into Python.
+            # Sandboxed: a template in config can read the alert, not reach into Python, nor
+            # include the files beside it.
             custom = ImmutableSandboxedEnvironment(
-                loader=FileSystemLoader(str(path.parent)), autoescape=True,
+                loader=CustomTemplateLoader(path), autoescape=True,
                 undefined=StrictUndefined,
             )
             custom.filters.update(builtin.filters)

@@ -6,11 +6,16 @@ feeds carry CR/LF in titles, terminal escapes, bidi overrides and `javascript:` 
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import BaseLoader, Environment, PackageLoader, TemplateNotFound
 
 from notifiers.base import Alert
 
@@ -182,3 +187,41 @@ def headline(alert: Alert) -> str:
     if alert.type in ("feed.failing", "feed.recovered"):
         return f"{what}{sep} {one_line(alert.feed.name)}"
     return f"{what}{sep} {item_title(alert)}"
+
+
+class CustomTemplateLoader(BaseLoader):
+    """Loads a notifier's `template` file and veille's own templates, and nothing else.
+
+    A `{% include %}`, `{% import %}` or `{% extends %}` of any other name fails: the files
+    beside a template (an `env` file of secrets, config.toml) are not the template's to read.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.builtin = PackageLoader("notifiers", "templates")
+
+    def get_source(self, environment: Environment, template: str
+                   ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        if template == self.path.name:
+            try:
+                mtime = os.path.getmtime(self.path)
+                source = self.path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise TemplateNotFound(template) from None
+            return source, str(self.path), lambda: _unchanged(self.path, mtime)
+        builtin = self.builtin.list_templates()
+        if template in builtin:
+            return self.builtin.get_source(environment, template)
+        raise TemplateNotFound(template, (
+            f"{template!r} cannot be loaded: a custom template may load only itself "
+            f"({self.path.name}) and veille's own templates ({', '.join(builtin)})"))
+
+    def list_templates(self) -> list[str]:
+        return sorted({self.path.name, *self.builtin.list_templates()})
+
+
+def _unchanged(path: Path, mtime: float) -> bool:
+    try:
+        return os.path.getmtime(path) == mtime
+    except OSError:
+        return False
