@@ -1,4 +1,5 @@
-"""Logging for the CLI: one stderr handler, and a filter that keeps secrets out of every line."""
+"""Logging for the CLI: one stderr handler, a filter that keeps secrets out of every line, and
+the start-up warning about a Python release older than veille supports."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from typing import Any, TextIO
 from monitor.config import Config
 
 NOISY = ("httpx", "httpcore", "aiohttp", "apscheduler", "alembic", "asyncio", "apprise")
+# The first release of each line with the fixes for CVE-2024-6923 (email header injection)
+# and CVE-2024-4032 (ipaddress's private ranges); 3.13.0 had both. veille works around both
+# (headers collapsed and encoded by hand, its own address table), so an older release only
+# earns a warning, not a refusal.
+SUPPORTED_PYTHON = {(3, 11): (3, 11, 10), (3, 12): (3, 12, 5)}
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -65,14 +71,31 @@ _handler.addFilter(_redact)
 _handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
-def setup(verbose: bool) -> None:
-    """Install the handler once; set the level on every call."""
+def setup(verbose: bool, *, python: tuple[int, int, int] | None = None) -> None:
+    """Install the handler once; set the level on every call; warn about an old Python."""
     root = logging.getLogger()
     if _handler not in root.handlers:
         root.addHandler(_handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
+    warning = python_warning(python or sys.version_info[:3])
+    if warning:
+        logging.getLogger(__name__).warning("%s", warning)
+
+
+def python_warning(release: tuple[int, int, int]) -> str | None:
+    """The sentence warning that `release` (major, minor, micro) predates the security fixes
+    veille expects, or None for a supported release."""
+    minimum = SUPPORTED_PYTHON.get((release[0], release[1]))
+    if minimum is None or release >= minimum:
+        return None
+    shown = ".".join(map(str, release))
+    supported = ", ".join(".".join(map(str, v)) + "+" for v in SUPPORTED_PYTHON.values())
+    first = ".".join(map(str, minimum))
+    return (f"Python {shown} is older than {first}, the first {release[0]}.{release[1]} release "
+            "with the fixes for CVE-2024-6923 and CVE-2024-4032; veille works around both but "
+            f"supports only {supported} and 3.13+: upgrade Python")
 
 
 def redact_with(config: Config) -> None:

@@ -10,6 +10,7 @@ from feedgen import INDO_PACIFIC, rss
 from harness import Env
 
 from monitor import logsetup
+from monitor.cli import main
 from monitor.config import load_config
 from notifiers.webhook import WebhookNotifier
 
@@ -100,3 +101,33 @@ def test_a_crashing_notifier_logs_no_secret(sqlite_env: Env,
     assert "notifier chat crashed" in err and "Traceback" in err
     assert SECRET not in out + err
     assert env.hook.url("/hook") not in out + err
+
+
+class TestOldPython:
+    """A Python release older than the CVE-2024-6923 / CVE-2024-4032 fixes gets one warning
+    line at start; a supported one none."""
+
+    @pytest.mark.parametrize("release", [(3, 11, 7), (3, 11, 9), (3, 12, 0), (3, 12, 4)])
+    def test_older_releases_warn_once(self, release: tuple[int, int, int],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+        logsetup.setup(False, python=release)
+        lines = [line for line in capsys.readouterr().err.splitlines() if "CVE-2024-6923" in line]
+        shown = ".".join(map(str, release))
+        assert len(lines) == 1 and f"WARNING monitor.logsetup: Python {shown} is older " in lines[0]
+        assert "supports only 3.11.10+, 3.12.5+ and 3.13+" in lines[0]
+
+    @pytest.mark.parametrize("release", [(3, 11, 10), (3, 11, 14), (3, 12, 5), (3, 13, 0),
+                                         (3, 14, 2)])
+    def test_supported_releases_are_quiet(self, release: tuple[int, int, int],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+        logsetup.setup(False, python=release)
+        assert "CVE-2024" not in capsys.readouterr().err
+
+    def test_the_cli_warns_on_this_machine_when_it_is_old(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        import sys
+
+        assert main(["init", str(tmp_path / "config.toml")]) == 0
+        err = capsys.readouterr().err
+        old = logsetup.python_warning(sys.version_info[:3]) is not None
+        assert ("CVE-2024-6923" in err) is old
