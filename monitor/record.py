@@ -23,7 +23,7 @@ from monitor.config import FeedConfig, Settings
 from monitor.diff import changed_paragraphs, diff
 from monitor.fingerprint import RULES_VERSION, as_utc, content_hash, fingerprint
 from monitor.identity import same_article
-from monitor.records import Change, Entry, FetchResult, ParsedFeed
+from monitor.records import Change, DiffResult, Entry, FetchResult, ParsedFeed
 from monitor.route import Route, Router, Verdict
 from storage import items as item_store
 from storage.feeds import release
@@ -132,6 +132,7 @@ class Recorder:
         by_link = item_store.load_by_links(session, feed.id, unseen_links) \
             if unseen_links and stored else {}
         new: list[Entry] = []
+        matched: list[tuple[item_store.Known, Entry]] = []
         for entry in entries:
             known = current.get(entry.key)
             if known is None and entry.guid and entry.link and link_counts[entry.link] == 1:
@@ -145,8 +146,11 @@ class Recorder:
             if known is None:
                 new.append(entry)
             else:
-                self._known_item(session, feed, cfg, known, entry, now, outcome,
-                                 baseline=rebaseline)
+                matched.append((known, entry))
+        restamped = _restamped(matched, len(entries) + len(parsed.unchanged_keys), cfg)
+        for known, entry in matched:
+            self._known_item(session, feed, cfg, known, entry, now, outcome,
+                             baseline=rebaseline, restamped=known.item.id in restamped)
         if new and stored:
             for known, entry in _reworded(session, feed.id, new, present):
                 # Its key was the hash of its old title: the item takes the new one.
@@ -239,12 +243,16 @@ class Recorder:
 
     def _known_item(self, session: Session, feed: Feed, cfg: FeedConfig,
                     known: item_store.Known, entry: Entry, now: datetime,
-                    outcome: FeedOutcome, *, baseline: bool = False) -> None:
+                    outcome: FeedOutcome, *, baseline: bool = False,
+                    restamped: bool = False) -> None:
         prev, item = known.version, known.item
         by_guid = item.guid is not None and item.key == item.guid
         result = diff(prev, entry, identified_by_guid=by_guid, ignore=cfg.ignore_text)
         if result.kind == "unchanged":
             return
+        if restamped:
+            # The feed's generator gave every item one new date: not a revision of this one.
+            result = DiffResult("silent", reason="volatile")
         if result.kind == "silent" and result.reason == "truncation":
             # Truncation is not transitive: "A B C." → "A B…" → "A B X." must be seen, so
             # compare with the last version that was not itself a truncated copy.
@@ -315,6 +323,38 @@ def write_outbox(session: Session, event: Event, routes: Sequence[Route], due_at
             status="pending", watches=list(route.watches), matched=list(route.matched),
             match=route.match, attempts=0, next_attempt_at=due_at(route.notifier, now),
             created_at=now))
+
+
+DATE_FIELDS = frozenset({"published", "updated"})
+RESTAMP_SPREAD = timedelta(minutes=10)
+RESTAMP_MIN = 4
+
+
+def _restamped(matched: Sequence[tuple[item_store.Known, Entry]], in_document: int,
+               cfg: FeedConfig) -> set[int]:
+    """Items whose only change is a date that the feed moved for most of its items at once.
+
+    Some generators stamp every item with the time the feed was built (or bump every
+    `<updated>` on each rebuild): when at least four items, and at least half of the
+    document, change nothing but one date to values within a few minutes of each other, that
+    date is the feed's, not the items'."""
+    moved: dict[str, list[tuple[int, datetime]]] = {}
+    for known, entry in matched:
+        result = diff(known.version, entry, identified_by_guid=True, ignore=cfg.ignore_text)
+        fields = {c.field for c in result.changes}
+        if result.kind != "changed" or not fields <= DATE_FIELDS or len(fields) != 1:
+            continue
+        (name,) = fields
+        value = getattr(entry, name)
+        if value is not None:
+            moved.setdefault(name, []).append((known.item.id, value))
+    found: set[int] = set()
+    for stamps in moved.values():
+        values = [v for _, v in stamps]
+        if len(stamps) >= RESTAMP_MIN and 2 * len(stamps) >= in_document and \
+                max(values) - min(values) <= RESTAMP_SPREAD:
+            found.update(item_id for item_id, _ in stamps)
+    return found
 
 
 def _reworded(session: Session, feed_id: int, new: Sequence[Entry],

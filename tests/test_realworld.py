@@ -398,3 +398,33 @@ class TestMisreadTextIsNotAChange:
         assert (result.kind, result.reason) == ("silent", "encoding")
         assert diff(version("\ufffduvre commune"), version("Œuvre unique"),
                     identified_by_guid=True).kind == "changed"
+
+
+class TestRestampedDates:
+    """A generator that stamps every item with the feed's build time is not news."""
+
+    def items(self, stamp: str | None = None) -> list[str]:
+        titles = ["Réunion des ministres", "Sommet de Washington", "Exercice maritime",
+                  "Cyberdéfense à Tallinn", "Partenariat Indo-Pacifique", "Soutien à l’Ukraine"]
+        return [entry(t, guid=f"g{i}", link=f"https://ex.org/{i}",
+                      date=stamp or f"Tue, {10 + i:02d} May 2024 09:00:00 GMT")
+                for i, t in enumerate(titles)]
+
+    def test_every_item_restamped_alerts_nothing(self, env: Env) -> None:
+        env.feeds.set("/r.xml", document(*self.items()).encode())
+        write(env, restamped="/r.xml")
+        assert env.veille("check")[0] == 0
+        for stamp in ("Fri, 24 May 2024 09:30:00 GMT", "Fri, 24 May 2024 10:30:02 GMT"):
+            env.feeds.set("/r.xml", document(*self.items(stamp)).encode())
+            assert env.veille("check")[0] == 0
+        assert env.hooks == []
+
+    def test_one_item_redated_alerts(self, env: Env) -> None:
+        env.feeds.set("/r.xml", document(*self.items()).encode())
+        write(env, restamped="/r.xml")
+        assert env.veille("check")[0] == 0
+        items = self.items()
+        items[2] = items[2].replace("12 May 2024", "23 May 2024")
+        env.feeds.set("/r.xml", document(*items).encode())
+        assert env.veille("check")[0] == 0
+        assert types_and_titles(env) == [("item.changed", "Exercice maritime")]
