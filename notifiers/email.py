@@ -3,13 +3,18 @@
 Failures map onto the notifier contract: connection errors, timeouts and SMTP 4xx replies are
 transient; SMTP 5xx replies, refused logins and certificates that fail verification are
 permanent. Once the server has accepted the message, nothing that follows fails the alert.
+`timeout` is a total deadline for one message (resolve, connect, TLS, every command and
+reply): smtplib's own timeout is per socket operation, so a server that drips its replies
+would hold a send for ever; a watchdog shuts the connection down when the deadline passes.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -17,6 +22,7 @@ from typing import Any, ClassVar
 
 from notifiers import digest
 from notifiers.base import Alert, NotifierError, PermanentError, TransientError
+from notifiers.deadline import Watchdog, connect
 from notifiers.email_digest import build_digest_message
 from notifiers.email_message import EmailTemplates, build_message
 from notifiers.email_options import EmailSettings, parse_options
@@ -35,6 +41,37 @@ def _reply_error(code: int, text: str) -> NotifierError:
 
 def _decode(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, connecting within the deadline and known to the watchdog as soon
+    as it has a socket (the greeting is read inside the constructor)."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, deadline: float,
+                 known: list[smtplib.SMTP]) -> None:
+        self._deadline = deadline
+        self._known = known
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        self._known.append(self)
+        return connect(host, port, timeout, self._deadline)
+
+
+class _SMTPS(smtplib.SMTP_SSL):
+    """As `_SMTP`, with TLS from the first byte (`security = "tls"`)."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, deadline: float,
+                 known: list[smtplib.SMTP], context: ssl.SSLContext) -> None:
+        self._deadline = deadline
+        self._known = known
+        self._server_name = host
+        super().__init__(host, port, timeout=timeout, context=context)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        self._known.append(self)
+        raw = connect(host, port, timeout, self._deadline)
+        return self.context.wrap_socket(raw, server_hostname=self._server_name)
 
 
 class EmailNotifier:
@@ -99,17 +136,46 @@ class EmailNotifier:
     def _deliver(self, msg: EmailMessage, alert_id: str) -> None:
         s = self.settings
         where = f"{s.host}:{s.port}"
-        smtp: smtplib.SMTP | None = None
+        known: list[smtplib.SMTP] = []
+        deadline = time.monotonic() + s.timeout
+
+        def current() -> socket.socket | None:
+            sock: socket.socket | None = getattr(known[-1], "sock", None) if known else None
+            return sock
+
+        with Watchdog(s.timeout, current) as watchdog:
+            try:
+                refused = self._exchange(msg, known, deadline)
+            except NotifierError as error:
+                if watchdog.expired and isinstance(error, TransientError):
+                    raise TransientError(
+                        f"SMTP with {where}: no complete exchange within {s.timeout:g}s "
+                        "(the server is too slow or stalled)") from error
+                raise
+            finally:
+                if known:
+                    _quit(known[-1])
+        if refused:
+            # Others got it: retrying would send it to them twice.
+            log.warning("alert %s: %s refused some recipients: %s", alert_id, where, refused)
+
+    def _exchange(self, msg: EmailMessage, known: list[smtplib.SMTP],
+                  deadline: float) -> dict[str, tuple[int, bytes]]:
+        s = self.settings
+        where = f"{s.host}:{s.port}"
         try:
+            smtp: smtplib.SMTP
             if s.security == "tls":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
+                smtp = _SMTPS(s.host, s.port, timeout=s.timeout, deadline=deadline,
+                              known=known, context=self._context())
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                smtp = _SMTP(s.host, s.port, timeout=s.timeout, deadline=deadline,
+                             known=known)
             if s.security == "starttls":
                 smtp.starttls(context=self._context())
             if s.username is not None and s.password is not None:
                 smtp.login(s.username, s.password)
-            refused = smtp.send_message(
+            return smtp.send_message(
                 msg, from_addr=s.sender[1], to_addrs=[address for _, address in s.to]
             )
         except smtplib.SMTPAuthenticationError as exc:
@@ -134,6 +200,8 @@ class EmailNotifier:
                 "check the server's certificate, or set tls_verify = false"
             ) from exc
         except ssl.SSLError as exc:
+            if time.monotonic() >= deadline:  # the watchdog cut the handshake short
+                raise TransientError(f"TLS with {where} did not complete in time") from exc
             raise PermanentError(
                 f"TLS with {where} failed ({exc.reason or exc}): check security and port "
                 '("tls" is usually port 465, "starttls" port 587)'
@@ -142,12 +210,6 @@ class EmailNotifier:
             raise TransientError(f"SMTP with {where} failed: {exc}") from exc
         except OSError as exc:
             raise TransientError(f"cannot connect to SMTP server {where}: {exc}") from exc
-        finally:
-            if smtp is not None:
-                _quit(smtp)
-        if refused:
-            # Others got it: retrying would send it to them twice.
-            log.warning("alert %s: %s refused some recipients: %s", alert_id, where, refused)
 
     def close(self) -> None:
         """Nothing to release: each alert uses its own connection."""

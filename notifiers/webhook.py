@@ -4,6 +4,10 @@ Outcomes: 2xx sent; connection errors, timeouts, 408 and 5xx → TransientError;
 carry the delay the server asked for (`Retry-After`, or Discord's JSON `retry_after`), capped
 at 1 h; 3xx (redirects are not followed) and other 4xx → PermanentError. The URL is a secret —
 chat webhooks carry their token in it — so messages show only its scheme and host.
+
+`timeout` is a total deadline for one request — resolving, connecting, TLS, sending, the
+status line, the headers and the part of the body read — enforced at every network operation
+(deadline.py): a receiver that drips its headers cannot hold a send longer than that.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import httpx
 
 from notifiers import digest, formats, signing
 from notifiers.base import Alert, NotifierError, PermanentError, TransientError
+from notifiers.deadline import DeadlineTransport, total_deadline
 from notifiers.render import cap, one_line
 from notifiers.webhook_options import DEFAULT_TIMEOUT, parse_options, show_url
 
@@ -89,7 +94,7 @@ class WebhookNotifier:
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout), follow_redirects=False,
             headers={"user-agent": _user_agent(), "content-type": "application/json"},
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+            transport=DeadlineTransport(max_connections=4, max_keepalive=2),
         )
 
     def __repr__(self) -> str:
@@ -130,9 +135,10 @@ class WebhookNotifier:
             except ValueError as exc:
                 raise PermanentError(f"cannot sign alert {one_line(message_id)!r}: {exc}"
                                      ) from None
-        deadline = time.monotonic() + self.timeout
         try:
-            with self._client.stream("POST", self._url, content=body, headers=headers) as reply:
+            with total_deadline(self.timeout) as deadline, \
+                    self._client.stream("POST", self._url, content=body,
+                                        headers=headers) as reply:
                 raw = _read(reply, deadline)
                 failure = self._failure(reply.status_code, reply.reason_phrase, reply.headers, raw)
         except httpx.TimeoutException:

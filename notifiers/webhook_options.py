@@ -4,7 +4,7 @@
     format = "json"       json | slack | discord | teams | mattermost
     secret = "whsec_…"    optional Standard Webhooks signing secret
     headers = {…}         optional extra request headers
-    timeout = "10s"       per-request deadline: a duration or a number of seconds
+    timeout = "10s"       total deadline of one request (connect to last byte read)
 """
 
 from __future__ import annotations
