@@ -105,7 +105,11 @@ _TRACKING = frozenset({
     "yclid", "twclid", "ttclid", "li_fat_id", "igshid", "_hsenc", "_hsmi", "hsctatracking",
     "mkt_tok", "ref_src", "ref_url", "_ga", "_gl", "oly_anon_id", "oly_enc_id", "vero_id",
     "wickedid", "s_cid", "ncid", "sr_share", "spm", "cmpid", "soc_src", "soc_trk",
+    # Session ids: a guid-less feed that puts one in every link would be all new each poll.
+    "jsessionid", "phpsessid", "aspsessionid", "sessionid", "cfid", "cftoken",
 })
+# `;jsessionid=…` written as a path parameter (Java servlet containers)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#;]*", re.IGNORECASE)
 _UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE = "%/:@!$&'()*+,;=-._~"
@@ -173,7 +177,7 @@ def normalize_link(url: str | None) -> str | None:
     netloc = (userinfo + "@" if userinfo else "") + host
     if port is not None and port not in _DEFAULT_PORTS:
         netloc += f":{port}"
-    path = _remove_dot_segments(_escape(parts.path or "/", _PATH_SAFE))
+    path = _remove_dot_segments(_escape(_PATH_SESSION.sub("", parts.path) or "/", _PATH_SAFE))
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     pairs = []

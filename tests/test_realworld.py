@@ -428,3 +428,27 @@ class TestRestampedDates:
         env.feeds.set("/r.xml", document(*items).encode())
         assert env.veille("check")[0] == 0
         assert types_and_titles(env) == [("item.changed", "Exercice maritime")]
+
+
+class TestSessionIdsInLinks:
+    """Session ids in the links of a guid-less feed do not make every item new each poll."""
+
+    @pytest.mark.parametrize("link", [
+        "https://ex.org/news/page.jsp;jsessionid=0A1B2C3D4E?id=4",
+        "https://ex.org/news/page.jsp?id=4&PHPSESSID=9f8e7d6c",
+        "https://ex.org/news/page.jsp?sessionid=77&id=4",
+    ])
+    def test_session_ids_are_not_part_of_a_link(self, link: str) -> None:
+        from monitor.normalize import normalize_link
+        assert normalize_link(link) == "https://ex.org/news/page.jsp?id=4"
+
+    def test_a_new_session_id_each_poll_alerts_nothing(self, env: Env) -> None:
+        def body(session: str) -> bytes:
+            return document(*[entry(f"Communiqué n°{i}", link=f"https://ex.org/c.jsp;"
+                                    f"jsessionid={session}?id={i}") for i in range(3)]).encode()
+        env.feeds.set("/s.xml", body("AAAA"))
+        write(env, sessions="/s.xml")
+        assert env.veille("check")[0] == 0
+        env.feeds.set("/s.xml", body("BBBB"))
+        assert env.veille("check")[0] == 0
+        assert env.hooks == []
