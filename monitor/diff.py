@@ -57,7 +57,7 @@ def _text_verdict(before: str, after: str, ignore: Sequence[re.Pattern[str]]) ->
         return None
     if fold(before) == fold(after):
         return "cosmetic"
-    if ignore and comparable(before, ignore) == comparable(after, ignore):
+    if comparable(before, ignore) == comparable(after, ignore):
         return "volatile"
     if _same_but_for_decoding(before, after):
         return "encoding"

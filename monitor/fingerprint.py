@@ -63,11 +63,28 @@ def _insensitive(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(pattern.pattern, pattern.flags | re.IGNORECASE)
 
 
+# Relative times that pages and forums print ("il y a 5 minutes", "3 hours ago") change with
+# every rebuild and never carry news (months and years are left alone: "il y a 20 ans" is prose): every feed treats them as volatile, as if listed in its
+# `ignore_text`.
+RELATIVE_TIME = re.compile(
+    r"\b(?:il\s+y\s+a|depuis)\s+(?:environ\s+)?\d{1,4}\s*(?:secondes?|sec|minutes?|min|heures?"
+    r"|h|jours?|j|semaines?)\b\.?"
+    r"|\b(?:about\s+|over\s+|almost\s+)?\d{1,4}\s*(?:seconds?|secs?|minutes?|mins?|hours?"
+    r"|hrs?|h|days?|d|weeks?|wks?)\s+ago\b"
+    r"|\bvor\s+\d{1,4}\s+(?:Sekunden|Minuten|Min\.|Stunden|Std\.|Tagen|Wochen)"
+    r"(?!\w)"
+    r"|\bhace\s+\d{1,4}\s+(?:segundos?|minutos?|min|horas?|días?|semanas?)\b",
+    re.IGNORECASE)
+
+
 def strip_volatile(text: str, patterns: Sequence[re.Pattern[str]]) -> str:
-    """`text` with every match of the feed's `ignore_text` patterns removed.
+    """`text` with relative times and every match of the feed's `ignore_text` patterns
+    removed.
 
     Runs on the text as written (before folding), case-insensitively, pattern after pattern.
     """
+    if text and any(c.isdigit() for c in text):
+        text = RELATIVE_TIME.sub("", text)
     for pattern in patterns:
         if text:
             text = _insensitive(pattern).sub("", text)

@@ -452,3 +452,29 @@ class TestSessionIdsInLinks:
         env.feeds.set("/s.xml", body("BBBB"))
         assert env.veille("check")[0] == 0
         assert env.hooks == []
+
+
+class TestRelativeTimes:
+    """"Il y a 5 minutes" changes with every rebuild of a forum's feed: never a revision."""
+
+    @pytest.mark.parametrize(("before", "after"), [
+        ("Publié il y a 5 minutes par Marie", "Publié il y a 2 heures par Marie"),
+        ("Posted 3 hours ago by Paul", "Posted 1 day ago by Paul"),
+        ("Aktualisiert vor 2 Stunden", "Aktualisiert vor 3 Tagen"),
+        ("Actualizado hace 10 minutos", "Actualizado hace 2 horas"),
+    ])
+    def test_relative_times_are_volatile(self, env: Env, before: str, after: str) -> None:
+        def body(text: str) -> bytes:
+            return document(entry("Sujet : la défense européenne", guid="t1",
+                                  summary=f"<p>{text}</p><p>Premier message.</p>")).encode()
+        env.feeds.set("/t.xml", body(before))
+        write(env, forum="/t.xml")
+        assert env.veille("check")[0] == 0
+        env.feeds.set("/t.xml", body(after))
+        assert env.veille("check")[0] == 0
+        assert env.hooks == []
+
+    def test_years_are_prose_and_still_compared(self) -> None:
+        from monitor.fingerprint import strip_volatile
+        assert strip_volatile("Il y a 20 ans, l’OTAN s’élargissait", []) == \
+            "Il y a 20 ans, l’OTAN s’élargissait"
