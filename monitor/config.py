@@ -99,6 +99,7 @@ class WatchConfig:
     exclude: tuple[str, ...] = ()
     regex: tuple[str, ...] = ()
     exact: tuple[str, ...] = ()
+    query: str = ""  # the watch language (monitor/query.py); ANDed with the keys above
     feeds: tuple[str, ...] = ("*",)  # feed names, globs on names, or tags
     on: frozenset[str] = frozenset({"new", "changed"})
     notify: tuple[str, ...] = ()
@@ -135,6 +136,8 @@ class Config:
     watches: tuple[WatchConfig, ...]
     notifiers: Mapping[str, NotifierConfig]
     secrets: frozenset[str] = frozenset()
+    # `[terms]`: named term sets, `@name` in a query.
+    terms: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _freeze({}))
 
     @cached_property
     def _feeds_by_name(self) -> dict[str, FeedConfig]:

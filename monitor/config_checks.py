@@ -14,7 +14,7 @@ from monitor.config import FeedConfig, _pattern_matches
 from monitor.config_schema import Loc, _suggest
 from monitor.durations import show
 
-_SECTIONS = ("veille", "feed", "watch", "notifier")
+_SECTIONS = ("veille", "feed", "watch", "notifier", "terms")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 

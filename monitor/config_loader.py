@@ -72,6 +72,7 @@ class _Loader(Problems):
         settings = self._settings()
         raw_feeds, raw_watches = self._array("feed"), self._array("watch")
         feeds = [(i, self._feed(i, raw, settings)) for i, raw in raw_feeds]
+        self.terms = self._terms()
         watches = [self._watch(i, raw) for i, raw in raw_watches]
         notifiers = self._notifiers()
         cross_check(self, raw_feeds, raw_watches, feeds)
@@ -86,6 +87,7 @@ class _Loader(Problems):
             watches=tuple(w for w in watches if w is not None),
             notifiers=_freeze({n.name: n for n in notifiers}),
             secrets=frozenset(self.secrets),
+            terms=_freeze(self.terms),
         )
 
     def _read(self) -> dict[str, Any]:
@@ -250,6 +252,7 @@ class _Loader(Problems):
             exclude=tuple(w.exclude),
             regex=tuple(w.regex),
             exact=tuple(w.exact),
+            query=self._query(index, w.query),
             feeds=tuple(w.feeds) if w.feeds is not None else ("*",),
             on=frozenset(w.on),
             notify=tuple(w.notify),
@@ -258,6 +261,41 @@ class _Loader(Problems):
             follow_for=w.follow_for,
             match_page=w.match_page,
         )
+
+    def _terms(self) -> dict[str, tuple[str, ...]]:
+        """`[terms]`: NAME = ["term", …], the sets a query names as @NAME."""
+        from monitor.fold import fold
+
+        table = self.doc.get("terms", {})
+        if not isinstance(table, dict):
+            self.problem(("terms",), f"expected a [terms] table, got {show(table)}")
+            return {}
+        terms: dict[str, tuple[str, ...]] = {}
+        for name, values in table.items():
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+                self.problem(("terms", name), f"{show(name)} is not a valid name; use letters, "
+                             'digits, "_", "-", "."')
+            elif not isinstance(values, list) or not values:
+                self.problem(("terms", name), f"expected a non-empty list of terms, got "
+                             f"{show(values)}")
+            elif bad := [j for j, v in enumerate(values)
+                         if not isinstance(v, str) or not fold(v) or "\x00" in v]:
+                for j in bad:
+                    self.problem(("terms", name, j), f"{show(values[j])} has no word to look for")
+            else:
+                terms[name] = tuple(values)
+        return terms
+
+    def _query(self, index: int, query: str) -> str:
+        """`query` once it parses and names known [terms]; a problem at its key otherwise."""
+        from monitor.query import QueryError, check_refs, parse
+
+        if query:
+            try:
+                check_refs(parse(query), self.terms)
+            except QueryError as error:
+                self.problem(("watch", index, "query"), str(error))
+        return query
 
     def _notifiers(self) -> list[NotifierConfig]:
         tables = self.doc.get("notifier", {})

@@ -241,6 +241,7 @@ class _WatchSchema(_Schema):
     exclude: _Keywords = []
     regex: list[Annotated[str, _checked(_match_regex)]] = []
     exact: _Keywords = []
+    query: str = ""
     feeds: _NonEmptyNames | None = None
     on: Annotated[list[Annotated[str, _checked(_one_of("new", "changed"))]],
                   AfterValidator(_non_empty)] = ["new", "changed"]

@@ -215,7 +215,7 @@ def _joinable(pending: page_store.Pending, plan: follow_plan.FollowPlan) -> bool
 
 
 def _watches(verdict: Verdict) -> dict[str, object]:
-    return {"status": verdict.status, "hits": {w: list(t) for w, t in verdict.hits.items()}}
+    return verdict.stored()
 
 
 def _reroute(session: Session, event: Event, deliveries: list[Delivery],

@@ -19,14 +19,18 @@ class WatchedText:
     title: str
     summary: str
     content: str
+    page: str = ""  # the page's title and text alone, for a query's `page:`
+    link: str = ""  # for a query's `link:`
 
     @classmethod
     def of(cls, version: ItemVersion, page: ItemVersion | PageSnapshot | None) -> WatchedText:
+        link = version.display_link or version.link or ""
         if page is None:
-            return cls(version.title, version.summary, version.content)
+            return cls(version.title, version.summary, version.content, link=link)
         title, text = (page.title, page.text) if isinstance(page, PageSnapshot) else (
             page.page_title or "", page.page_text or "")
-        return cls(f"{version.title}\n{title}", version.summary, f"{version.content}\n\n{text}")
+        return cls(f"{version.title}\n{title}", version.summary, f"{version.content}\n\n{text}",
+                   f"{title}\n\n{text}", link)
 
 
 def stored_snapshot(version: ItemVersion) -> PageSnapshot:

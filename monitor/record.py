@@ -298,8 +298,7 @@ class Recorder:
         stored_changes = [_stored_change(c, cfg.ignore_text) for c in changes]
         event = Event(type=kind, feed_id=feed.id, item_id=item.id,
                       version=item.current_version, occurred_at=now, changes=stored_changes,
-                      watches={"status": verdict.status,
-                               "hits": {w: list(t) for w, t in verdict.hits.items()}})
+                      watches=verdict.stored())
         session.add(event)
         session.flush()
         if verdict.routes:

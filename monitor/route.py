@@ -7,11 +7,15 @@ alert naming both.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from monitor.config import Config
-from monitor.match import Matcher, describe_match
+from monitor.match import ItemText, Matcher, describe_match
+from monitor.spans import Span
+
+# watch -> field -> spans of that field's text where the watch's terms are (monitor/spans.py)
+Spans = Mapping[str, Mapping[str, list[Span]]]
 
 
 class TextFields(Protocol):
@@ -40,6 +44,14 @@ class Verdict:
     status: str  # "new", "added", "removed", "kept"; "" when nothing matched
     hits: Mapping[str, tuple[str, ...]]  # watch -> terms as configured
     routes: tuple[Route, ...]
+    # Where the terms are in the version the alert shows (the new one, for a revision).
+    spans: Spans = field(default_factory=dict)
+
+    def stored(self) -> dict[str, object]:
+        """The verdict as an event stores it (`event.watches`)."""
+        return {"status": self.status, "hits": {w: list(t) for w, t in self.hits.items()},
+                "spans": {w: {f: [list(s) for s in spans] for f, spans in by_field.items()}
+                          for w, by_field in self.spans.items() if by_field}}
 
 
 NO_MATCH = Verdict("", {}, ())
@@ -50,7 +62,7 @@ class Router:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.matcher = Matcher(config.watches)
+        self.matcher = Matcher(config.watches, config.terms)
         self._watches = {w.name: w for w in config.watches}
         self._by_feed = {f.name: tuple(w.name for w in config.watches_for(f))
                          for f in config.feeds}
@@ -59,25 +71,44 @@ class Router:
         return [name for name in self._by_feed.get(feed, ())
                 if event in self._watches[name].on]
 
-    def _hits(self, fields: TextFields, names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    @staticmethod
+    def _text(feed: str, fields: TextFields) -> ItemText:
+        """What a query reads; `page`, `link` and `feed:` where the fields carry them."""
+        link = getattr(fields, "display_link", None) or getattr(fields, "link", None) or ""
+        return ItemText(fields.title, fields.summary, fields.content,
+                        getattr(fields, "page", "") or "", link, feed)
+
+    def _hits(self, fields: TextFields, names: Sequence[str],
+              feed: str = "") -> dict[str, tuple[str, ...]]:
         if not names:
             return {}
-        return self.matcher.match(fields.title, fields.summary, fields.content, only=names)
+        text = self._text(feed, fields)
+        return self.matcher.match(text.title, text.summary, text.content, only=names,
+                                  page=text.page, link=text.link, feed=text.feed)
+
+    def _spans(self, feed: str, fields: TextFields, names: Collection[str]) -> dict[
+            str, dict[str, list[Span]]]:
+        text = self._text(feed, fields)
+        return {name: self.matcher.locate((name,), text) for name in names}
 
     def new(self, feed: str, entry: TextFields) -> Verdict:
         """Verdict for a new item of `feed`."""
-        hits = self._hits(entry, self._eligible(feed, "new"))
+        hits = self._hits(entry, self._eligible(feed, "new"), feed)
         if not hits:
             return NO_MATCH
-        return Verdict("new", hits, self._routes(hits, lambda sub: "new"))
+        return Verdict("new", hits, self._routes(hits, lambda sub: "new"),
+                       self._spans(feed, entry, hits))
 
     def changed(self, feed: str, before: TextFields, after: TextFields) -> Verdict:
         """Verdict for a revision: watches evaluated on both versions (DESIGN)."""
         names = self._eligible(feed, "changed")
-        return self._revision(self._hits(before, names), self._hits(after, names))
+        cur = self._hits(after, names, feed)
+        return self._revision(self._hits(before, names, feed), cur,
+                              lambda: self._spans(feed, after, cur))
 
     def _revision(self, prev: Mapping[str, tuple[str, ...]],
-                  cur: Mapping[str, tuple[str, ...]]) -> Verdict:
+                  cur: Mapping[str, tuple[str, ...]],
+                  spans: Callable[[], Spans] = dict) -> Verdict:
         if not prev and not cur:
             return NO_MATCH
         status, hits = describe_match(prev, cur)
@@ -86,7 +117,7 @@ class Router:
             return describe_match({w: prev[w] for w in sub if w in prev},
                                   {w: cur[w] for w in sub if w in cur})[0]
 
-        return Verdict(status, hits, self._routes(hits, status_of))
+        return Verdict(status, hits, self._routes(hits, status_of), spans())
 
     def _routes(self, hits: Mapping[str, tuple[str, ...]],
                 status_of: Callable[[list[str]], str]) -> tuple[Route, ...]:
@@ -104,22 +135,28 @@ class Router:
     # -- followed pages (issue 4) ---------------------------------------------------------
     def matching(self, feed: str, fields: TextFields) -> dict[str, tuple[str, ...]]:
         """Every watch of `feed` that `fields` match, whatever its `on` (whom to follow)."""
-        return self._hits(fields, self._by_feed.get(feed, ()))
+        return self._hits(fields, self._by_feed.get(feed, ()), feed)
 
     def _split_hits(self, plain: TextFields, paged: TextFields, names: Sequence[str],
-                    page_watches: Collection[str]) -> dict[str, tuple[str, ...]]:
-        hits = self._hits(plain, [n for n in names if n not in page_watches])
-        hits.update(self._hits(paged, [n for n in names if n in page_watches]))
+                    page_watches: Collection[str], feed: str = "") -> dict[str, tuple[str, ...]]:
+        hits = self._hits(plain, [n for n in names if n not in page_watches], feed)
+        hits.update(self._hits(paged, [n for n in names if n in page_watches], feed))
         return {n: hits[n] for n in names if n in hits}  # config order
+
+    def _split_spans(self, feed: str, plain: TextFields, paged: TextFields,
+                     names: Collection[str], page_watches: Collection[str]) -> Spans:
+        return {**self._spans(feed, plain, [n for n in names if n not in page_watches]),
+                **self._spans(feed, paged, [n for n in names if n in page_watches])}
 
     def page_new(self, feed: str, plain: TextFields, paged: TextFields,
                  page_watches: Collection[str]) -> Verdict:
         """As `new`, but the watches in `page_watches` (match_page) read `paged`: the feed
         text with the page's title and text."""
-        hits = self._split_hits(plain, paged, self._eligible(feed, "new"), page_watches)
+        hits = self._split_hits(plain, paged, self._eligible(feed, "new"), page_watches, feed)
         if not hits:
             return NO_MATCH
-        return Verdict("new", hits, self._routes(hits, lambda sub: "new"))
+        return Verdict("new", hits, self._routes(hits, lambda sub: "new"),
+                       self._split_spans(feed, plain, paged, hits, page_watches))
 
     def page_changed(self, feed: str, before: tuple[TextFields, TextFields],
                      after: tuple[TextFields, TextFields],
@@ -127,8 +164,9 @@ class Router:
         """As `changed` for a revision that involves the page: each side is (feed text, feed
         and page text); the watches in `page_watches` read the second, the others the first."""
         names = self._eligible(feed, "changed")
-        return self._revision(self._split_hits(*before, names, page_watches),
-                              self._split_hits(*after, names, page_watches))
+        cur = self._split_hits(*after, names, page_watches, feed)
+        return self._revision(self._split_hits(*before, names, page_watches, feed), cur,
+                              lambda: self._split_spans(feed, *after, cur, page_watches))
 
     def health_notifiers(self, feed: str) -> tuple[str, ...]:
         """Who hears that `feed` fails or recovers: health_notify, else its watches' notifiers."""
