@@ -42,6 +42,29 @@ def first_message_id(claimed: Claimed) -> str | None:
     return ids[0] if len(ids) == 1 else digest_id_of(ids)
 
 
+def _spans(event_watches: object, watches: list[str], texts: dict[str, str],
+           summary: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """The spans the routed `watches` recorded, per field, kept within each field's text;
+    "summary" spans are those of the text `summary` shows (the content when the item has
+    no summary of its own), cut where it is capped."""
+    stored = event_watches.get("spans", {}) if isinstance(event_watches, dict) else {}
+    found: dict[str, list[tuple[int, int]]] = {}
+    for watch in watches:
+        by_field = stored.get(watch, {}) if isinstance(stored, dict) else {}
+        for name, spans in by_field.items() if isinstance(by_field, dict) else ():
+            found.setdefault(name, []).extend((int(s[0]), int(s[1])) for s in spans)
+    if not texts["summary"]:
+        found["summary"] = list(found.get("content", []))
+    limits = {name: len(text) for name, text in texts.items()}
+    limits["summary"] = len(summary.removesuffix("…"))
+    out = {}
+    for name, spans in found.items():
+        kept = sorted({s for s in spans if 0 <= s[0] < s[1] <= limits.get(name, s[1])})
+        if kept:
+            out[name] = tuple(kept)
+    return out
+
+
 def build_alert(claimed: Claimed, config: Config) -> Alert:
     """The alert of one delivery: event, feed, item version and the routed watches."""
     delivery, event, feed, item, version = (claimed.delivery, claimed.event, claimed.feed,
@@ -54,7 +77,7 @@ def build_alert(claimed: Claimed, config: Config) -> Alert:
             url = feed.url
         feed_info = FeedInfo(name=feed.name, title=feed.title,
                              url="" if url.startswith("secret:") else url)
-    item_info = None
+    item_info, spans = None, {}
     if item is not None and version is not None:
         summary = version.summary or version.content
         item_info = ItemInfo(
@@ -63,6 +86,11 @@ def build_alert(claimed: Claimed, config: Config) -> Alert:
             summary=cap_text(summary, SUMMARY_LIMIT), version=version.number,
             page_title=version.page_title, page_published=version.page_published,
             page_modified=version.page_modified)
+        spans = _spans(event.watches, list(delivery.watches), {
+            "title": version.title, "summary": version.summary, "content": version.content,
+            "page": f"{version.page_title or ''}\n\n{version.page_text or ''}",
+            "link": version.display_link or version.link or "", "feed": feed_info.name},
+            item_info.summary)
     return Alert(
         id=delivery.alert_id,
         type=event.type,
@@ -71,6 +99,7 @@ def build_alert(claimed: Claimed, config: Config) -> Alert:
         item=item_info,
         watches=tuple(delivery.watches),
         matched=tuple(delivery.matched),
+        spans=spans,
         match=delivery.match,
         changes=_changes(event.changes),
         error=event.error,

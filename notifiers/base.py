@@ -12,7 +12,7 @@ This package imports neither `monitor` nor `storage`: an Alert is plain data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -90,6 +90,10 @@ class Alert:
     item: ItemInfo | None = None
     watches: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()
+    # Where the matched terms are: field -> (start, end) code point offsets, end excluded, in
+    # item.title ("title"), item.summary ("summary"), and the stored content, page text, link
+    # and feed name ("content", "page", "link", "feed").
+    spans: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     match: str = "new"  # "new" | "added" | "removed" | "kept" ("" for feed events)
     changes: tuple[AlertChange, ...] = ()
     error: str | None = None  # for feed.failing / feed.recovered
@@ -129,6 +133,9 @@ class Alert:
             body["error"] = self.error
         body["watches"] = list(self.watches)
         body["matched"] = list(self.matched)
+        if self.item is not None:
+            body["spans"] = {name: [list(span) for span in spans]
+                             for name, spans in self.spans.items()}
         body["match"] = self.match
         body["changes"] = [
             {"field": c.field, "before": c.before, "after": c.after}

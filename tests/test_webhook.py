@@ -118,6 +118,7 @@ class TestJsonBody:
                      "summary": "Les ministres se réunissent.", "version": 2},
             "watches": ["korea"],
             "matched": ["République de Corée"],
+            "spans": {},
             "match": "kept",
             "changes": [
                 {"field": "updated", "before": "2024-05-23T06:58:00Z",
