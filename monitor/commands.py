@@ -8,24 +8,23 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor import display
+from monitor import display, jsonout
 from monitor.config import Config, parse_duration
 from monitor.daemon import Daemon, owner_id, release_gone_owners, single_run_lock
 from monitor.dispatch import Dispatcher, DispatchReport
 from monitor.follow import Follower, cap_notes, pages_note
 from monitor.poll import Poller, PollReport
+from monitor.progress import Progress
+from monitor.usage import UsageError as UsageError
 from storage import deliveries as outbox
 from storage import feeds as feed_store
 from storage import pages as page_store
+from storage import search
 from storage.database import Database, private_dir, private_file
 from storage.models import Delivery, Event
 
 SAMPLE_CONFIG = Path(__file__).parent / "sample-config.toml"
 URL_CHANGE_NOTE_FOR = timedelta(days=7)  # how long `veille feeds` mentions a URL edit
-
-
-class UsageError(Exception):
-    """A command was asked for something that does not exist (exit 2)."""
 
 
 def open_db(config: Config) -> Database:
@@ -52,7 +51,17 @@ def init(path: Path, *, force: bool) -> int:
 
 
 def validate(config: Config) -> int:
+    """The config's summary; a valid config that watches nothing says so instead of "OK"."""
     print(config.describe())
+    if not config.feeds:
+        paused = f" ({len(config.paused)} paused)" if config.paused else ""
+        print(f"{config.path}: warning: nothing to watch: no active [[feed]]{paused}; add one "
+              "with `veille feeds add URL`", file=sys.stderr)
+        print("config valid, but nothing to watch")
+        return 0
+    if not config.watches:
+        print(f"{config.path}: warning: no [[watch]]: feeds are recorded, nothing alerts",
+              file=sys.stderr)
     print("config OK")
     return 0
 
@@ -62,15 +71,23 @@ def check(config: Config, *, feeds: list[str] | None, dry_run: bool) -> int:
     """Poll now, record, try every waiting alert; exit 1 when a poll or a delivery failed."""
     names = [f.name for f in config.feeds]
     for name in feeds or []:
+        if name in {f.name for f in config.paused}:
+            raise UsageError(f"feed {name!r} is paused (enabled = false in {config.path}); "
+                             f"`veille feeds resume {name}` first")
         if name not in names:
             raise UsageError(f"no feed named {name!r} in {config.path}; known: "
                              f"{', '.join(names) or 'none'}")
     db = open_db(config)
     owner = owner_id()
     release_gone_owners(db, now())  # a crashed run's claims would make this run skip feeds
-    poller = Poller(config, db, owner=owner)
+    progress = Progress.for_terminal(len(set(feeds or names)), config.redact)
+    poller = Poller(config, db, owner=owner, progress=progress)
     poller.sync_feeds()
-    report = poller.poll(feeds or None, due_only=False, dry_run=dry_run)
+    try:
+        report = poller.poll(feeds or None, due_only=False, dry_run=dry_run)
+    finally:
+        if progress is not None:
+            progress.finish()
     print_poll(report, config, dry_run=dry_run)
     # Followed article pages (issue 4): after the poll, before dispatch, so that a page revision
     # found now goes out in this run; a page failure does not fail the command.
@@ -104,7 +121,18 @@ def print_waiting(config: Config, db: Database) -> None:
               f"{display.local(due, config.veille.timezone)}")
 
 
+def change_summary(change: dict[str, object], tz: str, width: int = 60) -> str:
+    """`before → after` on one line, each cut to `width` around the part that differs (two
+    long texts sharing their start would otherwise show the same prefix twice)."""
+    before, after = str(change.get("before") or ""), str(change.get("after") or "")
+    if change.get("field") in display.DATE_FIELDS:
+        before, after = display.local_iso(before, tz), display.local_iso(after, tz)
+    old, new = display.difference(before, after, width)
+    return f"{old or '-'} → {new or '-'}"
+
+
 def print_poll(report: PollReport, config: Config, *, dry_run: bool) -> None:
+    tz = config.veille.timezone
     for name in report.skipped:
         print(f"{name}: skipped — another veille process is polling it right now")
     for o in report.outcomes:
@@ -123,8 +151,7 @@ def print_poll(report: PollReport, config: Config, *, dry_run: bool) -> None:
                                 for r in alert.routes) or "nobody (no notifier)"
             print(f"  {verb} {alert.type}: {display.one_line(alert.title, 80)} → {targets}")
             for change in alert.changes:
-                print(f"      {change['field']}: {display.one_line(str(change['before']), 60)}"
-                      f" → {display.one_line(str(change['after']), 60)}")
+                print(f"      {change['field']}: {change_summary(change, tz)}")
 
 
 def print_dispatch(report: DispatchReport, tz: str = "UTC") -> None:
@@ -147,6 +174,29 @@ def run(config: Config) -> int:
         return Daemon(config, db).run(config.path)
 
 
+def serve(config: Config, *, listen: str | None) -> int:
+    """The console alone until SIGTERM/SIGINT: a machine that only shows."""
+    from monitor.console.access import is_loopback, parse_listen
+    from monitor.console.server import serve_until_signal
+
+    http = config.veille.http
+    address = listen if listen is not None else http.listen
+    if not address:
+        raise UsageError('[veille.http] listen is "" (no console); give --listen HOST:PORT')
+    try:
+        host, _port = parse_listen(address)
+    except ValueError as exc:
+        raise UsageError(f"--listen {exc}") from None
+    if not is_loopback(host) and not (http.token or http.password_hash):
+        raise UsageError(f"{address} is reachable from other machines: set [veille.http] "
+                         "token or password_hash (from ${NAME}) first")
+    db = open_db(config)
+    try:
+        return serve_until_signal(config, db, address)
+    finally:
+        db.dispose()
+
+
 def demo(*, keep: bool) -> int:
     from monitor.demo import run_demo
 
@@ -154,17 +204,22 @@ def demo(*, keep: bool) -> int:
 
 
 # -- listings -----------------------------------------------------------------------------
-def feeds(config: Config) -> int:
+def feeds(config: Config, *, as_json: bool = False) -> int:
+    """Each stored feed's state; configured feeds never polled yet are listed as new."""
     db = open_db(config)
     tz, at = config.veille.timezone, now()
     configured = {f.name for f in config.feeds}
+    paused = {f.name for f in config.paused}
     rows = []
+    documents: list[dict[str, object]] = []
     with db.read() as session:
         followed = page_store.per_feed(session)  # followed article pages (issue 4)
         capped = cap_notes(session, config)
         for f in feed_store.all_feeds(session):
             status = f.status
-            if f.name not in configured:
+            if f.name in paused:
+                status = "paused"
+            elif f.name not in configured:
                 status = "removed"
             elif f.status == "failing":
                 status = f"failing ×{f.consecutive_failures}"
@@ -180,12 +235,33 @@ def feeds(config: Config) -> int:
             if f.id in followed:
                 note = "; ".join(n for n in (note, pages_note(followed[f.id], capped.get(f.id)))
                                   if n)
-            next_poll = "-" if f.status == "gone" or f.name not in configured \
-                else display.ago(f.next_poll_at, at)
+            polled = f.status != "gone" and f.name in configured
+            next_poll = display.ago(f.next_poll_at, at) if polled else "-"
             rows.append([f.name, status, display.local(f.last_poll_at, tz), str(f.item_count),
-                         next_poll, display.one_line(config.redact(note), 70)])
-    print(display.table(["FEED", "STATUS", "LAST POLL", "ITEMS", "NEXT POLL", "NOTE"], rows))
+                         next_poll, display.one_line(config.redact(note), 200)])
+            documents.append({
+                "name": f.name, "url": config.redact(f.url), "title": f.title,
+                "status": status.split(" ")[0], "consecutive_failures": f.consecutive_failures,
+                "last_poll": jsonout.utc(f.last_poll_at),
+                "last_success": jsonout.utc(f.last_success_at),
+                "next_poll": jsonout.utc(f.next_poll_at) if polled else None,
+                "items": f.item_count, "note": config.redact(note) or None,
+                "moved_to": f.moved_to})
     db.dispose()
+    stored = {d["name"] for d in documents}
+    for feed in (*config.feeds, *config.paused):  # configured, not polled yet
+        if feed.name not in stored:
+            status = "paused" if feed.name in paused else "new"
+            rows.append([feed.name, status, "-", "0", "-", "not polled yet"])
+            documents.append({"name": feed.name, "url": config.redact(feed.url), "title": "",
+                              "status": status, "consecutive_failures": 0, "last_poll": None,
+                              "last_success": None, "next_poll": None, "items": 0,
+                              "note": "not polled yet", "moved_to": None})
+    if as_json:
+        jsonout.emit(documents)
+    else:
+        print(display.table(["FEED", "STATUS", "LAST POLL", "ITEMS", "NEXT POLL", "NOTE"],
+                            rows, shrink=[5]))
     return 0
 
 
@@ -205,37 +281,66 @@ def _since(value: str | None) -> datetime | None:
 
 
 def history(config: Config, *, feed: str | None, item: str | None, since: str | None,
-            limit: int) -> int:
-    from monitor.history import show_history
+            limit: int, as_json: bool = False) -> int:
+    from monitor.history import HistoryNotFoundError, show_history
 
     db = open_db(config)
     try:
-        return show_history(config, db, feed=feed, item=item, since=_since(since), limit=limit)
+        return show_history(config, db, feed=feed, item=item, since=_since(since), limit=limit,
+                            as_json=as_json)
+    except HistoryNotFoundError as exc:
+        raise UsageError(str(exc)) from None
     finally:
         db.dispose()
 
 
-def deliveries(config: Config, *, failed: bool) -> int:
+def deliveries(config: Config, *, failed: bool, as_json: bool = False) -> int:
+    """The outbox, newest first: each alert's item title (not its internal key)."""
     db = open_db(config)
     tz = config.veille.timezone
     rows = []
+    documents: list[dict[str, object]] = []
     with db.read() as session:
-        for d, e, f, i in outbox.listing(session, failed_only=failed):
+        listed = outbox.listing(session, failed_only=failed)
+        titles = search.version_titles(session, [(i.id, e.version) for _, e, _, i in listed
+                                                 if i is not None and e.version is not None])
+        for d, e, f, i in listed:
             state = d.status.replace("_", " ")
             if d.status == outbox.PENDING and d.attempts:
                 state = f"retrying ({d.attempts} failed)"
-            what = e.type if i is None else f"{e.type} {display.one_line(i.key, 40)}"
-            rows.append([str(d.id), d.notifier, state, f.name if f else "-", what,
+            title = titles.get((i.id, e.version or 0), "") if i is not None else ""
+            rows.append([str(d.id), d.notifier, state, f.name if f else "-", e.type,
+                         display.one_line(title, 200) or "-",
                          display.local(d.sent_at or d.next_attempt_at, tz),
-                         display.one_line(config.redact(d.last_error or ""), 60)])
-    print(display.table(["ID", "NOTIFIER", "STATUS", "FEED", "EVENT", "SENT / NEXT TRY",
-                         "LAST ERROR"], rows))
+                         display.one_line(config.redact(d.last_error or ""), 200)])
+            documents.append({
+                "id": d.id, "notifier": d.notifier, "status": d.status,
+                "attempts": d.attempts, "event": e.type, "feed": f.name if f else None,
+                "item": None if i is None else {"key": i.key, "title": title,
+                                                "version": e.version},
+                "created_at": jsonout.utc(d.created_at), "sent_at": jsonout.utc(d.sent_at),
+                "next_attempt_at": None if d.status != outbox.PENDING
+                else jsonout.utc(d.next_attempt_at),
+                "last_error": config.redact(d.last_error) if d.last_error else None})
     db.dispose()
+    if as_json:
+        jsonout.emit(documents)
+    else:
+        print(display.table(["ID", "NOTIFIER", "STATUS", "FEED", "EVENT", "TITLE",
+                             "SENT / NEXT TRY", "LAST ERROR"], rows, shrink=[5, 7]))
     return 0
 
 
 def retry(config: Config, *, ids: list[int] | None) -> int:
+    """Send the given (or every) failed alert now; ids that no alert has are bad usage."""
     db = open_db(config)
+    if ids:
+        with db.read() as session:
+            unknown = search.unknown_deliveries(session, ids)
+        if unknown:
+            db.dispose()
+            raise UsageError(f"no delivery with id {', '.join(map(str, unknown))}; "
+                             "`veille deliveries` lists them")
     with db.write() as session:
         chosen = outbox.requeue(session, now(), ids)
     if not chosen:

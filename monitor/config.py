@@ -66,6 +66,7 @@ class Settings:
     concurrency: int = 20  # fetches in flight at once
     per_host: int = 2  # fetches in flight to one host
     lease: float = 60.0  # how long a claim outlives a crashed owner; renewed while it works
+    keep: float | None = None  # retention of old versions and sent alerts; None: forever
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class FeedConfig:
     follow_for: float = 14 * 86400.0
     match_page: bool = False
     allow_private: bool = False  # the feed's own, else [veille]'s
+    enabled: bool = True  # false: paused, kept in the file, not polled
 
 
 @dataclass(frozen=True)
@@ -132,10 +134,11 @@ class Config:
 
     path: Path
     veille: Settings
-    feeds: tuple[FeedConfig, ...]
+    feeds: tuple[FeedConfig, ...]  # the enabled feeds: what the poll sees
     watches: tuple[WatchConfig, ...]
     notifiers: Mapping[str, NotifierConfig]
     secrets: frozenset[str] = frozenset()
+    paused: tuple[FeedConfig, ...] = ()  # `enabled = false`: kept in the file, never polled
     # `[terms]`: named term sets, `@name` in a query.
     terms: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _freeze({}))
 

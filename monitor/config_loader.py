@@ -45,7 +45,6 @@ from notifiers import registry
 from notifiers.base import COMMON_KEYS, NotifierConfigError
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _SECRET_KEYS = frozenset({"password", "secret", "token", "authorization", "cookie",
                           "proxy-authorization", "api_key", "apikey", "api-key", "x-api-key",
                           "x-auth-token"})
@@ -83,7 +82,8 @@ class _Loader(Problems):
         return Config(
             path=self.path.absolute(),
             veille=settings,
-            feeds=tuple(f for _, f in feeds if f is not None),
+            feeds=tuple(f for _, f in feeds if f is not None and f.enabled),
+            paused=tuple(f for _, f in feeds if f is not None and not f.enabled),
             watches=tuple(w for w in watches if w is not None),
             notifiers=_freeze({n.name: n for n in notifiers}),
             secrets=frozenset(self.secrets),
@@ -99,11 +99,9 @@ class _Loader(Problems):
         except UnicodeDecodeError:
             problem = "is not UTF-8 text"
         except tomllib.TOMLDecodeError as exc:
-            text = str(exc)
-            position = _TOML_POSITION.search(text)
-            problem = "invalid TOML" + (
-                f" at line {position[1]}, column {position[2]}" if position else "") + (
-                f": {_TOML_POSITION.sub('', text)}")
+            from monitor.tomlerrors import describe
+
+            problem = describe(exc, self.path.read_text(encoding="utf-8", errors="replace"))
         raise ConfigError([f"{self.label}: {problem}"])
 
     def _resolve(self, value: Any, loc: Loc, secret: bool) -> Any:
@@ -188,6 +186,7 @@ class _Loader(Problems):
             concurrency=s.concurrency,
             per_host=s.per_host,
             lease=s.lease,
+            keep=s.keep,
         )
 
     def _database(self, raw: str | None) -> str:
@@ -239,6 +238,7 @@ class _Loader(Problems):
             follow_for=f.follow_for or 14 * 86400.0,
             match_page=bool(f.match_page),
             allow_private=s.allow_private if f.allow_private is None else f.allow_private,
+            enabled=f.enabled,
         )
 
     def _watch(self, index: int, raw: Mapping[str, Any]) -> WatchConfig | None:

@@ -88,6 +88,14 @@ def _lease(value: object) -> float:
     return seconds
 
 
+def _keep(value: object) -> float:
+    # Flapping is told from versions of the last 24 hours: retention must not reach them.
+    seconds = parse_duration(value)
+    if seconds < 86400:
+        raise ValueError(f"{show(value)} is shorter than 1d; keep at least a day, e.g. 365d")
+    return seconds
+
+
 def _positive(value: object) -> float:
     seconds = parse_duration(value)
     if seconds <= 0:
@@ -214,6 +222,7 @@ class _VeilleSchema(_Schema):
     concurrency: _Count = 20
     per_host: _Count = 2
     lease: Annotated[float, _checked(_lease)] = 60.0
+    keep: Annotated[float | None, _checked(_keep)] = None
 
 
 class _FeedSchema(_Schema):
@@ -232,6 +241,7 @@ class _FeedSchema(_Schema):
     follow_for: _OptPositive = None
     match_page: bool | None = None
     allow_private: bool | None = None
+    enabled: bool = True
 
 
 class _WatchSchema(_Schema):

@@ -1,12 +1,17 @@
-"""`veille history`: events newest first, and every version of one item with its diffs."""
+"""`veille history`: events newest first, and every version of one item with its diffs.
+
+Asking for a feed or an item that veille never stored is bad usage (exit 2); a known feed with
+no event yet is an empty listing (exit 0).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from monitor import display
+from monitor import display, jsonout
 from monitor.config import Config
 from monitor.excerpt import changed_paragraphs
 from notifiers.textdiff import mark_text
@@ -14,21 +19,28 @@ from storage import feeds as feed_store
 from storage import items as item_store
 from storage import pages as page_store
 from storage.database import Database
-from storage.models import Feed, Item, ItemVersion
+from storage.models import Event, Feed, Item, ItemVersion
 
 FIELDS = ("title", "link", "summary", "content", "published", "updated")
 PAGE_FIELDS = ("page_title", "page_published", "page_modified", "page_text")
 
 
-def _value(version: ItemVersion, name: str) -> str:
+class HistoryNotFoundError(Exception):
+    """A feed or item key that nothing stored has (exit 2)."""
+
+
+def _value(version: ItemVersion, name: str, tz: str) -> str:
     value = getattr(version, name)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return display.local(value, tz)
     return "" if value is None else str(value)
 
 
-def _diff_lines(before: str, after: str) -> list[str]:
-    """The changed paragraphs only, changed words marked `[-removed-]{+added+}`."""
+def _diff_lines(before: str, after: str, field: str = "", tz: str = "UTC") -> list[str]:
+    """The changed paragraphs only, changed words marked `[-removed-]{+added+}`; dates in
+    local time."""
+    if field in display.DATE_FIELDS:
+        before, after = display.local_iso(before, tz), display.local_iso(after, tz)
     if "\n" not in before and "\n" not in after and len(before) < 40 and len(after) < 40:
         return [f"{before or '-'} → {after or '-'}"]  # dates, links: before → after
     old, new, _cut = changed_paragraphs(before, after, 4096)
@@ -37,25 +49,38 @@ def _diff_lines(before: str, after: str) -> list[str]:
 
 
 def show_history(config: Config, db: Database, *, feed: str | None, item: str | None,
-                 since: datetime | None, limit: int) -> int:
+                 since: datetime | None, limit: int, as_json: bool = False) -> int:
     tz = config.veille.timezone
     with db.read() as session:
         feed_ids = None
         if feed is not None:
             row = feed_store.by_name(session, feed)
             if row is None:
-                print(f"no history for a feed named {feed!r}")
-                return 0
-            feed_ids = [row.id]
+                configured = {f.name for f in (*config.feeds, *config.paused)}
+                if feed not in configured:
+                    raise HistoryNotFoundError(
+                        f"no feed named {feed!r}; known: {', '.join(sorted(configured)) or 'none'}")
+                feed_ids = []  # configured, never polled: nothing to show yet
+            else:
+                feed_ids = [row.id]
         if item is not None:
-            found = item_store.find_items(session, item, feed_ids)
+            found = item_store.find_items(session, item, feed_ids) if feed_ids != [] else []
             if not found:
-                print(f"no item whose key is or starts with {item!r}")
+                raise HistoryNotFoundError(f"no item whose key is or starts with {item!r}"
+                                           + (f" in feed {feed}" if feed else ""))
+            if as_json:
+                jsonout.emit(_json_events(session, [
+                    e for it in found for e in item_store.events(
+                        session, feed_ids=feed_ids, item_id=it.id, since=since, limit=limit)]))
                 return 0
             for it in found:
                 _show_item(session, it, tz)
             return 0
-        events = item_store.events(session, feed_ids=feed_ids, since=since, limit=limit)
+        events = item_store.events(session, feed_ids=feed_ids, since=since, limit=limit) \
+            if feed_ids != [] else []
+        if as_json:
+            jsonout.emit(_json_events(session, events))
+            return 0
         if not events:
             print("no events yet")
             return 0
@@ -79,12 +104,39 @@ def show_history(config: Config, db: Database, *, feed: str | None, item: str | 
             for change in event.changes:
                 print(f"    {change['field']}:")
                 for line in _diff_lines(str(change.get("before") or ""),
-                                        str(change.get("after") or "")):
+                                        str(change.get("after") or ""), change["field"], tz):
                     print(f"      {line}")
     return 0
 
 
+def _json_events(session: Session, events: list[Event]) -> list[dict[str, Any]]:
+    """Events as `veille history --json` gives them (docs/schemas/history.json)."""
+    out = []
+    for event in events:
+        feed_row = session.get(Feed, event.feed_id) if event.feed_id else None
+        item_row = session.get(Item, event.item_id) if event.item_id else None
+        item = None
+        if item_row is not None:
+            version = item_store.version(session, item_row.id, event.version) \
+                if event.version is not None else None
+            item = {"key": item_row.key, "title": version.title if version else None,
+                    "link": (version.display_link or version.link) if version else None}
+        watches = event.watches if isinstance(event.watches, dict) else {}
+        out.append({
+            "id": event.id, "type": event.type, "occurred_at": jsonout.utc(event.occurred_at),
+            "feed": feed_row.name if feed_row else None, "item": item,
+            "version": event.version,
+            "match": watches.get("status"),
+            "watches": {str(k): list(v) for k, v in (watches.get("hits") or {}).items()},
+            "changes": [{"field": str(c.get("field")), "before": c.get("before"),
+                         "after": c.get("after")} for c in event.changes],
+            "error": event.error,
+        })
+    return out
+
+
 def _show_item(session: Session, item: Item, tz: str) -> None:
+    """Every version of `item`, the first in full, each next one as its diffs."""
     feed = session.get(Feed, item.feed_id)
     print(f"item {item.key} (feed {feed.name if feed else '-'}), first seen "
           f"{display.local(item.first_seen_at, tz)}")
@@ -100,7 +152,7 @@ def _show_item(session: Session, item: Item, tz: str) -> None:
             print(f"    published: {display.local(version.published, tz)}  updated: "
                   f"{display.local(version.updated, tz)}")
         else:
-            _print_diffs(previous, version, FIELDS)
+            _print_diffs(previous, version, FIELDS, tz)
         # Page fields (issue 4): a version without them (a silent feed-side one) keeps the last.
         if version.page_fingerprint is not None:
             if last_page is None:
@@ -110,14 +162,15 @@ def _show_item(session: Session, item: Item, tz: str) -> None:
                 paragraphs = len((version.page_text or "").split("\n\n"))
                 print(f"    page text: {paragraphs} paragraph(s)")
             else:
-                _print_diffs(last_page, version, PAGE_FIELDS)
+                _print_diffs(last_page, version, PAGE_FIELDS, tz)
             last_page = version
         previous = version
 
 
-def _print_diffs(before: ItemVersion, after: ItemVersion, names: tuple[str, ...]) -> None:
+def _print_diffs(before: ItemVersion, after: ItemVersion, names: tuple[str, ...],
+                 tz: str) -> None:
     for name in names:
-        old, new = _value(before, name), _value(after, name)
+        old, new = _value(before, name, tz), _value(after, name, tz)
         if old != new:
             print(f"    {name}:")
             for line in _diff_lines(old, new):

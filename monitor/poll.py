@@ -90,8 +90,10 @@ class Poller:
 
     def __init__(self, config: Config, db: Database, *, owner: str,
                  now: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
-                 due_at: DueAt | None = None, heartbeat: Heartbeat | None = None) -> None:
+                 due_at: DueAt | None = None, heartbeat: Heartbeat | None = None,
+                 progress: Callable[[FeedOutcome], None] | None = None) -> None:
         self.config = config
+        self.progress = progress  # told of each feed's outcome once recorded (check's display)
         self.db = db
         self.owner = owner
         self.now = now
@@ -163,6 +165,9 @@ class Poller:
 
         def recorded(outcomes: list[FeedOutcome], claims: list[_Claim]) -> None:
             report.outcomes.extend(outcomes)
+            if self.progress is not None:
+                for outcome in outcomes:
+                    self.progress(outcome)
             for claim in claims:
                 pending.pop(claim.id, None)
             self.heartbeat.drop(leases.FEEDS, [c.id for c in claims])

@@ -94,8 +94,12 @@ def _check_url(url: object, problems: list[tuple[str, str]]) -> str | None:
     except ValueError:
         problems.append(("url", "is not a valid URL (the port, or the host, is malformed)"))
         return None
-    if parts.scheme.lower() not in ("http", "https"):
-        problems.append(("url", f"must be an http or https URL, not {parts.scheme or 'none'!r}"))
+    if "://" not in url:
+        # "hooks.example.org/x" (or "localhost:8080/x", read as scheme "localhost") lacks
+        # the scheme: say what is missing rather than name a scheme nobody wrote.
+        problems.append(("url", "has no scheme; write it with https:// (or http://) in front"))
+    elif parts.scheme.lower() not in ("http", "https"):
+        problems.append(("url", f"must be an http or https URL, not {parts.scheme!r}"))
     elif not ok_host or _CONTROL.search(url) or any(c.isspace() for c in url):
         problems.append(("url", "is not a valid URL (no host, or spaces or control characters)"))
     return url

@@ -337,8 +337,10 @@ class TestMessages:
                                   "not [feed]"]
 
     def test_toml_syntax_error_has_line_and_column(self) -> None:
-        assert problems('[veille]\ninterval = \n') == [
-            "config.toml: invalid TOML at line 2, column 12: Invalid value"]
+        [problem] = problems('[veille]\ninterval = \n')
+        assert problem.startswith("config.toml: invalid TOML at line 2, column 12: this value "
+                                  "is not valid TOML")
+        assert problem.endswith("    2 | interval = \n      |            ^")
 
     def test_missing_file(self) -> None:
         with pytest.raises(ConfigError) as info:
