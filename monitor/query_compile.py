@@ -67,11 +67,13 @@ class Keys:
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A test, its trigger keys (None: evaluate on every item), and its positive atoms."""
+    """A test, its trigger keys (None: evaluate on every item), its positive atoms (those
+    reported when found) and its negated ones (positive again under one more NOT)."""
 
     test: Test
     trigger: frozenset[int] | None
     atoms: tuple[tuple[int, Atom], ...]
+    negated: tuple[tuple[int, Atom], ...] = ()
 
 
 def atom(keys: Keys, item: Atom) -> Compiled:
@@ -90,7 +92,8 @@ def any_of(parts: Sequence[Compiled]) -> Compiled:
     trigger = None if any(t is None for t in triggers) else frozenset().union(
         *(t for t in triggers if t is not None))
     return Compiled(lambda seen: any(test(seen) for test in tests), trigger,
-                    tuple(a for p in parts for a in p.atoms))
+                    tuple(a for p in parts for a in p.atoms),
+                    tuple(a for p in parts for a in p.negated))
 
 
 def all_of(parts: Sequence[Compiled]) -> Compiled:
@@ -98,12 +101,13 @@ def all_of(parts: Sequence[Compiled]) -> Compiled:
     known = [p.trigger for p in parts if p.trigger is not None]
     return Compiled(lambda seen: all(test(seen) for test in tests),
                     min(known, key=len) if known else None,
-                    tuple(a for p in parts for a in p.atoms))
+                    tuple(a for p in parts for a in p.atoms),
+                    tuple(a for p in parts for a in p.negated))
 
 
 def none_of(part: Compiled) -> Compiled:
     test = part.test
-    return Compiled(lambda seen: not test(seen), None, ())
+    return Compiled(lambda seen: not test(seen), None, part.negated, part.atoms)
 
 
 ALWAYS = Compiled(lambda seen: True, None, ())
