@@ -29,7 +29,8 @@ from monitor.config_schema import _WatchSchema as _WatchSchema
 from monitor.durations import format_duration, parse_duration, parse_size
 
 __all__ = [
-    "NOT_SUPPORTED_YET", "Config", "FeedConfig", "NotifierConfig", "Settings", "WatchConfig",
+    "NOT_SUPPORTED_YET", "Config", "FeedConfig", "HttpSettings", "NotifierConfig", "Settings",
+    "WatchConfig",
     "format_duration", "load_config", "parse_duration", "parse_size",
 ]
 
@@ -42,6 +43,15 @@ T = TypeVar("T")
 
 def _freeze(mapping: Mapping[str, T]) -> Mapping[str, T]:
     return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """`[veille.http]`: where the console listens ("" for nowhere) and how it is opened."""
+
+    listen: str = "127.0.0.1:8080"
+    token: str | None = None  # a bearer token (or Basic password), a secret
+    password_hash: str | None = None  # pbkdf2_sha256$… of the Basic password
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class Settings:
     concurrency: int = 20  # fetches in flight at once
     per_host: int = 2  # fetches in flight to one host
     lease: float = 60.0  # how long a claim outlives a crashed owner; renewed while it works
+    http: HttpSettings = HttpSettings()
     keep: float | None = None  # retention of old versions and sent alerts; None: forever
 
 

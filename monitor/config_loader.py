@@ -18,6 +18,7 @@ from monitor import __version__, config
 from monitor.config import (
     Config,
     FeedConfig,
+    HttpSettings,
     NotifierConfig,
     Settings,
     WatchConfig,
@@ -63,8 +64,8 @@ class _Loader(Problems):
         self.secrets: set[str] = set()
 
     def load(self) -> Config:
-        self.doc = self._read()
-        self.doc = self._resolve(self.doc, (), secret=False)
+        self.raw = self._read()
+        self.doc = self._resolve(self.raw, (), secret=False)
         for key in self.doc:
             if key not in _SECTIONS:
                 self.problem((key,), "unknown key" + _suggest(key, _SECTIONS))
@@ -186,8 +187,33 @@ class _Loader(Problems):
             concurrency=s.concurrency,
             per_host=s.per_host,
             lease=s.lease,
+            http=self._http(s),
             keep=s.keep,
         )
+
+    def _http(self, s: _VeilleSchema) -> HttpSettings:
+        """`[veille.http]`; a console reachable from other machines needs a secret to open it,
+        and that secret comes from the environment, never from the file."""
+        from monitor.console.access import is_loopback, parse_listen
+
+        http = HttpSettings(listen=s.http.listen, token=s.http.token or None,
+                            password_hash=s.http.password_hash or None)
+        raw = self.raw.get("veille", {})
+        raw = raw.get("http", {}) if isinstance(raw, dict) else {}
+        raw = raw if isinstance(raw, dict) else {}
+        for key in ("token", "password_hash"):
+            if isinstance(raw.get(key), str) and not _ENV.search(raw[key]):
+                self.problem(("veille", "http", key), "write it as \"${NAME}\" and set "
+                             "NAME in the environment: a secret written in config.toml ends up "
+                             "in backups and diffs")
+        if http.password_hash:
+            self._add_secrets(http.password_hash)
+        if http.listen and not (http.token or http.password_hash) and \
+                not is_loopback(parse_listen(http.listen)[0]):
+            self.problem(("veille", "http", "listen"), f"{show(http.listen)} is reachable "
+                         "from other machines: set token or password_hash (from ${NAME}) so "
+                         "that only your team opens the console, or listen on 127.0.0.1")
+        return http
 
     def _database(self, raw: str | None) -> str:
         """The SQLAlchemy URL, a relative SQLite path made relative to the config file."""

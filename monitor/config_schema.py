@@ -179,6 +179,13 @@ def _digest(value: object) -> str:
     return value if isinstance(value, str) else format_duration(seconds)
 
 
+def _password_hash(value: object) -> str:
+    from monitor.console.access import check_password_hash
+
+    check_password_hash(_string(value))
+    return cast(str, value)
+
+
 def _non_empty(value: list[T]) -> list[T]:
     if not value:
         raise PydanticCustomError("veille", "{msg}", {"msg": "is empty; list at least one"})
@@ -203,6 +210,21 @@ class _Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _listen(value: object) -> str:
+    from monitor.console.access import parse_listen  # one grammar for the schema and the server
+
+    text = _string(value)
+    if text:
+        parse_listen(text)
+    return text
+
+
+class _HttpSchema(_Schema):
+    listen: Annotated[str, _checked(_listen)] = "127.0.0.1:8080"
+    token: Annotated[str | None, _checked(_one_line)] = None
+    password_hash: Annotated[str | None, _checked(_password_hash)] = None
+
+
 class _VeilleSchema(_Schema):
     database: str | None = None
     interval: _Interval = 900.0
@@ -222,6 +244,7 @@ class _VeilleSchema(_Schema):
     concurrency: _Count = 20
     per_host: _Count = 2
     lease: Annotated[float, _checked(_lease)] = 60.0
+    http: _HttpSchema = _HttpSchema()
     keep: Annotated[float | None, _checked(_keep)] = None
 
 

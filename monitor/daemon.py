@@ -28,6 +28,7 @@ from typing import IO, Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.config import Config, load_config
+from monitor.console import metrics
 from monitor.dispatch import Dispatcher
 from monitor.errors import AlreadyRunningError, ConfigError
 from monitor.follow import Follower
@@ -92,6 +93,13 @@ def single_run_lock(db: Database) -> Iterator[None]:
         handle.close()
 
 
+def _start_console(daemon: Daemon) -> Any:
+    """The console beside the daemon when `[veille.http] listen` is set (None otherwise)."""
+    from monitor.console.server import start_beside_daemon
+
+    return start_beside_daemon(lambda: daemon.config, daemon.db)
+
+
 class _InFlight:
     """Counts running jobs so that shutdown can wait for them, with a bound."""
 
@@ -142,7 +150,7 @@ class Daemon:
         """Poll the due feeds; their alerts become outbox rows that the dispatch job sends."""
         if self.stop_event.is_set():
             return
-        with self.inflight.track():
+        with self.inflight.track(), metrics.poll_cycle():
             try:
                 self.poller.poll()
             except Exception:
@@ -214,6 +222,8 @@ class Daemon:
         scheduler.add_job(self.follow_job, "interval", seconds=FOLLOW_TICK, id="follow",
                           name="check followed pages", next_run_time=now)
         scheduler.start()
+        metrics.daemon_started(lambda: bool(scheduler.running))
+        console = _start_console(self)  # its own thread and loop: never in the poll's way
         log.info("veille running: %d feeds, %d watches, %d notifiers, database %s",
                  len(self.config.feeds), len(self.config.watches), len(self.config.notifiers),
                  self.db.safe_url)
@@ -235,6 +245,8 @@ class Daemon:
                             "claims expire within %.0fs and are taken up again", STOP_GRACE,
                             self.config.veille.lease)
             self.dispatcher.close()
+            if console is not None:
+                console.stop()
             for signum, saved in previous.items():
                 signal.signal(signum, saved)
         log.info("veille stopped")

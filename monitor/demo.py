@@ -203,10 +203,27 @@ def run_demo(*, keep: bool = False) -> int:
             print(json.dumps(body, ensure_ascii=False, indent=2))
         print(f"\n{len(site.received)} webhook alerts received.")
         if keep:
-            print(f"\n--keep: server up at {base}; try `veille -c {config_path} feeds` or "
-                  f"`veille -c {config_path} history`. Ctrl-C to stop.")
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                pass
+            _keep(config_path, base)
         return 0 if len(site.received) == EXPECTED_ALERTS else 1
+
+
+def _keep(config_path: Path, base: str) -> None:
+    """--keep: the console on the demo's database, the feeds still served, until Ctrl-C."""
+    from monitor.console.server import ConsoleThread
+
+    config = load_config(config_path)
+    db = Database(config.veille.database)
+    console = ConsoleThread(lambda: config, db, "127.0.0.1:8080", hosted=False)
+    if not console.start():  # 8080 is taken: any free port will do for a demo
+        console = ConsoleThread(lambda: config, db, "127.0.0.1:0", hosted=False)
+        console.start()
+    print(f"\n--keep: the console is at {console.url} (feeds served at {base});\n"
+          f"also try `veille -c {config_path} feeds` or `veille -c {config_path} history`. "
+          "Ctrl-C to stop.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.stop()
+        db.dispose()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from monitor import schedule
 from monitor.config import Config
+from monitor.console import metrics
 from monitor.digest import due_at_for
 from monitor.errors import NotAFeedError
 from monitor.fetch import Fetcher
@@ -165,6 +166,7 @@ class Poller:
 
         def recorded(outcomes: list[FeedOutcome], claims: list[_Claim]) -> None:
             report.outcomes.extend(outcomes)
+            metrics.polled(outcomes)
             if self.progress is not None:
                 for outcome in outcomes:
                     self.progress(outcome)
