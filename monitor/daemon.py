@@ -180,7 +180,7 @@ class Daemon:
         try:
             config = load_config(path)
         except ConfigError as exc:
-            log.error("config.toml not reloaded, keeping the running config:\n%s",
+            log.error("%s not reloaded, keeping the running config:\n%s", path,
                       "\n".join(exc.problems))
             return
         old = self.dispatcher
