@@ -9,7 +9,7 @@ rows, stopping at `limit`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,16 +37,20 @@ def current_items(session: Session, *, feed_ids: Sequence[int] | None = None,
     """Current versions of stored items, most recently changed first; `since`: items first
     seen or changed since then; `keep`: a test on each version; at most `limit` of them."""
     found: list[Found] = []
-    for row in _stream(session, feed_ids, since):
-        if keep is None or keep(row.version):
-            found.append(row)
-            if limit is not None and len(found) >= limit:
-                break
+    rows = _stream(session, feed_ids, since)
+    try:
+        for row in rows:
+            if keep is None or keep(row.version):
+                found.append(row)
+                if limit is not None and len(found) >= limit:
+                    break
+    finally:
+        rows.close()  # PostgreSQL streams through a server-side cursor: close it now
     return found
 
 
 def _stream(session: Session, feed_ids: Sequence[int] | None,
-            since: datetime | None) -> Iterator[Found]:
+            since: datetime | None) -> Generator[Found, None, None]:
     query = (select(Item, ItemVersion, Feed)
              .join(ItemVersion, and_(ItemVersion.item_id == Item.id,
                                      ItemVersion.number == Item.current_version))
@@ -56,9 +60,9 @@ def _stream(session: Session, feed_ids: Sequence[int] | None,
         query = query.where(Item.feed_id.in_(list(feed_ids)))
     if since is not None:
         query = query.where(or_(Item.changed_at >= since, Item.first_seen_at >= since))
-    for item, version, feed in session.execute(query.execution_options(
-            yield_per=STREAM_CHUNK)):
-        yield Found(item, version, feed)
+    with session.execute(query.execution_options(yield_per=STREAM_CHUNK)) as result:
+        for item, version, feed in result:
+            yield Found(item, version, feed)
 
 
 def unknown_deliveries(session: Session, ids: Sequence[int]) -> list[int]:
