@@ -4,7 +4,7 @@ titles, duplicates and the other shapes found in the wild), written as plain OPM
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -24,7 +24,6 @@ class Outline:
 class Outlines:
     feeds: tuple[Outline, ...] = ()
     error: str | None = None
-    skipped: tuple[str, ...] = field(default=())
 
 
 def read(data: bytes) -> Outlines:
@@ -85,8 +84,8 @@ def write(feeds: Sequence[Outline], *, title: str) -> str:
             parent = groups[category]
         attrs = {"type": "rss", "text": feed.title or feed.url, "title": feed.title or feed.url,
                  "xmlUrl": feed.url}
-        if len(feed.categories) > 1:
-            attrs["category"] = ",".join(feed.categories[1:])
+        if feed.categories:  # every tag, in order: readers that ignore folders keep them
+            attrs["category"] = ",".join(feed.categories)
         ElementTree.SubElement(parent, "outline", attrs)
     ElementTree.indent(root)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
