@@ -1,8 +1,10 @@
-"""Benchmark of monitor.match: 1,000 watched terms in 100 watches over 50,000 FR/EN items.
+"""Benchmark of monitor.match: 1,000 watched terms in 100 watches over 50,000 FR/EN items, then
+1,000 queries of the full watch language (phrases, AND / OR / NOT, fields, NEAR/n, @sets of
+[terms]) over the same items.
 
 Reproduce from the repository root:  .venv/bin/python bench/match.py
-Data generated from a fixed seed. Also times a regex alternation per watch on a subset, and
-checks that both ways pick the same watches there.
+Data generated from a fixed seed. Also times a regex alternation per watch, and a naive
+evaluator per query, on a subset, and checks that they pick the same watches there.
 """
 
 from __future__ import annotations
@@ -20,7 +22,20 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.fold import fold  # noqa: E402
-from monitor.match import Matcher  # noqa: E402
+from monitor.match import ItemText, Matcher  # noqa: E402
+from monitor.query import (  # noqa: E402
+    DEFAULT_FIELDS,
+    And,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    Ref,
+    Term,
+    parse,
+    to_text,
+)
 
 COMMAND = ".venv/bin/python bench/match.py"
 T = TypeVar("T")
@@ -206,6 +221,143 @@ class RegexBaseline:
         return names
 
 
+@dataclass(frozen=True)
+class QueryWatch:
+    """A watch with a query only."""
+
+    name: str
+    query: str
+    keywords: tuple[str, ...] = ()
+    all: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+
+
+FEEDS = ("nato-fr", "nato-en", "defense-gouv", "reuters-world")
+
+
+def make_queries(rng: random.Random, terms: list[str]
+                 ) -> tuple[list[QueryWatch], dict[str, tuple[str, ...]]]:
+    """1,000 queries over `terms`, each shape of the language in turn, and 50 [terms] sets."""
+    sets = {f"set{i}": tuple(rng.sample(terms, 5)) for i in range(50)}
+    names = list(sets)
+
+    def t() -> str:
+        return to_text(Term(rng.choice(terms), True))
+
+    def r() -> str:
+        return f"@{rng.choice(names)}"
+    shapes: list[Callable[[], str]] = [
+        lambda: f"{r()} AND ({t()} OR {t()}) AND NOT title:{t()}",
+        lambda: f"{t()} NEAR/5 ({t()} OR {t()})",
+        lambda: f"title:{t()} OR summary:({t()} AND {t()})",
+        lambda: f"{r()} AND link:{rng.choice(('fr', 'en'))}",
+        lambda: f"feed:{rng.choice(FEEDS)} AND ({t()} OR {t()} OR {t()})",
+        lambda: f"({t()} OR {t()} OR {t()}) AND NOT ({t()} OR {t()})",
+        lambda: f"{r()} NEAR/10 {r()}",
+        lambda: f"content:{t()} OR page:{t()} OR {t()}",
+        lambda: f"{t()} AND ({r()} OR {t()} NEAR/3 {t()})",
+        lambda: f"title:({r()} OR {t()}) AND NOT feed:{rng.choice(FEEDS)}",
+    ]
+    watches = [QueryWatch(f"q{i}", shapes[i % len(shapes)]()) for i in range(999)]
+    watches.append(QueryWatch("q999", f"NOT {r()}"))  # no trigger: evaluated on every item
+    return watches, sets
+
+
+def with_links(rng: random.Random, items: list[tuple[str, str, str]]) -> list[ItemText]:
+    """The items with a feed name and a link, as the router passes them."""
+    out = []
+    for number, (title, summary, content) in enumerate(items):
+        feed = rng.choice(FEEDS)
+        lang = "fr" if feed.endswith("fr") or feed.startswith("defense") else "en"
+        out.append(ItemText(title, summary, content, "",
+                            f"https://www.example.org/{lang}/news/{number}.htm", feed))
+    return out
+
+
+class NaiveQueries:
+    """The naive way: fold every field, and per query walk the tree with a regex per term."""
+
+    def __init__(self, watches: list[QueryWatch], sets: dict[str, tuple[str, ...]]) -> None:
+        self.trees = [(w.name, parse(w.query)) for w in watches]
+        self.sets = sets
+        self.patterns: dict[str, re.Pattern[str]] = {}
+
+    def _rx(self, term: str) -> re.Pattern[str]:
+        if term not in self.patterns:
+            self.patterns[term] = re.compile(rf"(?<!\w){re.escape(fold(term))}(?!\w)")
+        return self.patterns[term]
+
+    def _alternatives(self, node: Node) -> list[str]:
+        if isinstance(node, Term):
+            return [node.text]
+        if isinstance(node, Ref):
+            return list(self.sets[node.name])
+        assert isinstance(node, Or)
+        return [t for c in node.children for t in self._alternatives(c)]
+
+    def _holds(self, node: Node, texts: dict[str, str], scope: tuple[str, ...]) -> bool:
+        if isinstance(node, Term | Ref):
+            return any(self._rx(t).search(texts[f]) for t in self._alternatives(node)
+                       for f in scope)
+        if isinstance(node, Not):
+            return not self._holds(node.child, texts, scope)
+        if isinstance(node, And):
+            return all(self._holds(c, texts, scope) for c in node.children)
+        if isinstance(node, Or):
+            return any(self._holds(c, texts, scope) for c in node.children)
+        if isinstance(node, Field):
+            return self._holds(node.child, texts, (node.name,))
+        assert isinstance(node, Near)
+        for name in scope:
+            text = texts[name]
+            starts = [m.start() for m in re.finditer(r"\w+", text)]
+
+            def spans(side: Node, text: str = text, starts: list[int] = starts
+                      ) -> list[tuple[int, int]]:
+                found = []
+                for term in self._alternatives(side):
+                    for m in self._rx(term).finditer(text):
+                        first = sum(1 for s in starts if s <= m.start()) - 1
+                        found.append((first, max(sum(1 for s in starts if s < m.end()) - 1,
+                                                 first)))
+                return found
+            for a in spans(node.left):
+                for b in spans(node.right):
+                    gap = b[0] - a[1] - 1 if b[0] > a[1] else a[0] - b[1] - 1
+                    if gap <= node.distance:
+                        return True
+        return False
+
+    def match(self, item: ItemText) -> set[str]:
+        texts = {name: fold(getattr(item, name)) for name in
+                 ("title", "summary", "content", "page", "link", "feed")}
+        return {name for name, tree in self.trees if self._holds(tree, texts, DEFAULT_FIELDS)}
+
+
+def bench_queries(rng: random.Random, terms: list[str], items: list[tuple[str, str, str]],
+                  baseline: int) -> None:
+    """Time 1,000 queries of the full language over `items`; check a subset naively."""
+    watches, sets = make_queries(rng, terms)
+    texts = with_links(rng, items)
+    (matcher,), _, compiled = timed(lambda: [Matcher(watches, sets)])
+    results, wall, cpu = timed(lambda: [matcher.match(
+        i.title, i.summary, i.content, page=i.page, link=i.link, feed=i.feed) for i in texts])
+    print(f"queries: {len(watches)} queries over {len(sets)} [terms] sets, compiled in "
+          f"{compiled:.3f} CPU s: {len(texts) / cpu:,.0f} items/s of CPU ({cpu:.2f} CPU s), "
+          f"{len(texts) / wall:,.0f} items/s of wall time ({wall:.2f} s); "
+          f"{sum(1 for r in results if r) / len(texts):.0%} of items match a query, "
+          f"{sum(map(len, results)) / len(texts):.2f} queries per item")
+    naive = NaiveQueries(watches, sets)
+    subset = texts[:baseline]
+    expected, wall, cpu = timed(lambda: [naive.match(i) for i in subset])
+    agree = sum(1 for e, r in zip(expected, results, strict=False) if e == set(r))
+    print(f"naive evaluator, a regex per term and query, on {len(subset)} items: "
+          f"{len(subset) / cpu:,.0f} items/s of CPU; same queries as Matcher on "
+          f"{agree}/{len(subset)} items")
+
+
 def main() -> None:
     """Generate the data, time Matcher on all items and the regex baseline on a subset."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -237,6 +389,8 @@ def main() -> None:
           f"{len(subset) / cpu:,.0f} items/s of CPU ({cpu:.2f} CPU s), "
           f"{len(subset) / wall:,.0f} items/s of wall time; "
           f"same watches as Matcher on {agree}/{len(subset)} items")
+
+    bench_queries(rng, terms, items, min(args.baseline, 200))
 
 
 def timed(run: Callable[[], list[T]]) -> tuple[list[T], float, float]:

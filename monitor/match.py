@@ -23,6 +23,7 @@ from monitor.query_compile import (
     ALWAYS,
     BITS,
     DEFAULT_MASK,
+    META_MASK,
     Atom,
     Compiled,
     Keys,
@@ -249,7 +250,10 @@ class Matcher:
         compiled = [compile_watch(w, keys, terms) for w in watches]
         self._watches = tuple(_Watch(w.name, c.test, c.atoms)
                               for w, c in zip(watches, compiled, strict=True))
-        self._folded = _automaton(keys.of_kind("fold"))
+        # Terms looked for only in links and feed names (`link:fr`) are not scanned in the
+        # text, where such short words are everywhere, and the text's terms not in links.
+        self._folded = _automaton(keys.of_kind("fold", ~META_MASK))
+        self._meta = _automaton(keys.of_kind("fold", META_MASK))
         self._exact = _automaton(keys.of_kind("exact"))
         self._regexes = tuple((key, re.compile(p, re.IGNORECASE), _regex_needles(p))
                               for p, key in keys.of_kind("regex").items())
@@ -263,6 +267,7 @@ class Matcher:
                 self._open.append(position)
         # Page, link and feed texts are folded and scanned only when some query names them.
         self._extra = tuple((name, bit) for name, bit in _EXTRA if keys.masks & bit)
+        self._feeds: dict[str, tuple[str, dict[int, int]]] = {}
 
     def match(self, title: str, summary: str, content: str, *,
               only: Collection[str] | None = None, page: str = "", link: str = "",
@@ -278,7 +283,7 @@ class Matcher:
         allowed = None if only is None else set(only)
         if allowed is not None and not allowed:
             return {}
-        seen = self._seen(ItemText(title, summary, content, page, link, feed))
+        seen = self._seen(title, summary, content, {"page": page, "link": link, "feed": feed})
         candidates = set(self._open)
         for key in seen.hits:
             candidates.update(self._by.get(key, ()))
@@ -291,21 +296,21 @@ class Matcher:
                 a.shown for key, a in watch.atoms if seen.hits.get(key, 0) & a.mask))
         return result
 
-    def _seen(self, item: ItemText) -> Seen:
-        raw = _FIELDS.join((item.title, item.summary, item.content))
+    def _seen(self, title: str, summary: str, content: str, extra: Mapping[str, str]) -> Seen:
+        raw = _FIELDS.join((title, summary, content))
         folded = fold(raw)
         fields = [field.strip() for field in folded.split(_FIELDS)]
         if len(fields) != 3:  # a NUL in the text itself: fold field by field
-            fields = [fold(item.title), fold(item.summary), fold(item.content)]
+            fields = [fold(title), fold(summary), fold(content)]
             folded = _FIELDS.join(fields)
         hits: dict[int, int] = {}
         _scan(self._folded, f"\n{folded}\n", hits, _MAIN_BITS, _seps(folded))
         texts = dict(zip(_MAIN_BITS, fields, strict=True))
         for name, bit in self._extra:
-            text = fold(getattr(item, name))
+            text, found = self._fold_extra(name, bit, extra[name])
             texts[bit] = text
-            if text:
-                _scan(self._folded, f"\n{text}\n", hits, (bit, bit, bit), (0, 0))
+            for key, mask in found.items():
+                hits[key] = hits.get(key, 0) | mask
         for key, rx, needles in self._regexes:
             # Regexes see one field at a time, so that "^" and "$" mean something; most
             # items lack the literal part that every match needs, and skip the regex.
@@ -318,6 +323,19 @@ class Matcher:
         if self._exact is not None:
             self._exact_hits(raw, hits)
         return Seen(hits, texts)
+
+    def _fold_extra(self, name: str, bit: int, text: str) -> tuple[str, dict[int, int]]:
+        """A page, link or feed text folded and scanned; a feed's name, the same on each of
+        its items, once."""
+        if name == "feed" and text in self._feeds:
+            return self._feeds[text]
+        folded, found = fold(text), dict[int, int]()
+        if folded:
+            _scan(self._meta if bit & META_MASK else self._folded, f"\n{folded}\n", found,
+                  (bit, bit, bit), (0, 0))
+        if name == "feed":
+            self._feeds[text] = (folded, found)
+        return folded, found
 
     def _exact_hits(self, raw: str, hits: dict[int, int]) -> None:
         """Add the `exact` terms in the item's text `raw`, as whole words."""

@@ -57,12 +57,15 @@ class Keys:
 
     ids: dict[tuple[str, str], int] = field(default_factory=dict)
     masks: int = 0  # every field some atom is looked for in
+    key_masks: dict[int, int] = field(default_factory=dict)  # key -> fields it is looked for in
 
     def of(self, kind: str, needle: str) -> int:
         return self.ids.setdefault((kind, needle), len(self.ids))
 
-    def of_kind(self, kind: str) -> dict[str, int]:
-        return {needle: key for (k, needle), key in self.ids.items() if k == kind}
+    def of_kind(self, kind: str, fields: int = -1) -> dict[str, int]:
+        """The needles of `kind` looked for in one of `fields` (a mask), with their keys."""
+        return {needle: key for (k, needle), key in self.ids.items()
+                if k == kind and self.key_masks.get(key, 0) & fields}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,33 +77,83 @@ class Compiled:
     trigger: frozenset[int] | None
     atoms: tuple[tuple[int, Atom], ...]
     negated: tuple[tuple[int, Atom], ...] = ()
+    single: tuple[int, int] | None = None  # (key, mask) when the test is one atom's
 
 
 def atom(keys: Keys, item: Atom) -> Compiled:
     """The test that `item` is found in one of its fields."""
     key, mask = keys.of(item.kind, item.needle), item.mask
     keys.masks |= mask
+    keys.key_masks[key] = keys.key_masks.get(key, 0) | mask
 
     def found(seen: Seen) -> bool:
         return bool(seen.hits.get(key, 0) & mask)
-    return Compiled(found, frozenset({key}), ((key, item),))
+    return Compiled(found, frozenset({key}), ((key, item),), (), (key, mask))
+
+
+# Tests are called per candidate watch per item: small arities get a closure of their own,
+# and an OR of atoms is one loop over (key, mask) pairs, not one call per atom.
+def _either(tests: tuple[Test, ...]) -> Test:
+    if len(tests) == 2:
+        a, b = tests
+        return lambda seen: a(seen) or b(seen)
+    return lambda seen: any(test(seen) for test in tests)
+
+
+def _both(tests: tuple[Test, ...]) -> Test:
+    if len(tests) == 2:
+        a, b = tests
+        return lambda seen: a(seen) and b(seen)
+    if len(tests) == 3:
+        a, b, c = tests
+        return lambda seen: a(seen) and b(seen) and c(seen)
+    return lambda seen: all(test(seen) for test in tests)
+
+
+def _any_atom(pairs: tuple[tuple[int, int], ...]) -> Test:
+    def found(seen: Seen) -> bool:
+        hits = seen.hits
+        for key, mask in pairs:
+            if hits.get(key, 0) & mask:
+                return True
+        return False
+    return found
 
 
 def any_of(parts: Sequence[Compiled]) -> Compiled:
-    tests = tuple(p.test for p in parts)
+    if len(parts) == 1:
+        return parts[0]
+    singles = tuple(p.single for p in parts if p.single is not None)
+    others = tuple(p.test for p in parts if p.single is None)
+    tests = ((_any_atom(singles),) if singles else ()) + others
     triggers = [p.trigger for p in parts]
     trigger = None if any(t is None for t in triggers) else frozenset().union(
         *(t for t in triggers if t is not None))
-    return Compiled(lambda seen: any(test(seen) for test in tests), trigger,
+    return Compiled(tests[0] if len(tests) == 1 else _either(tests), trigger,
                     tuple(a for p in parts for a in p.atoms),
                     tuple(a for p in parts for a in p.negated))
 
 
+META_MASK = BITS["link"] | BITS["feed"]
+_META = META_MASK
+
+
+def _cost(part: Compiled) -> tuple[bool, int]:
+    """How often `part`'s trigger may wake its watch: a link or feed name holds the same few
+    words on every item (`link:fr`), so text terms are better triggers; then fewer keys."""
+    trigger = part.trigger or frozenset()
+    return all(a.mask & ~_META == 0 for _, a in part.atoms), len(trigger)
+
+
 def all_of(parts: Sequence[Compiled]) -> Compiled:
-    tests = tuple(p.test for p in parts)
-    known = [p.trigger for p in parts if p.trigger is not None]
-    return Compiled(lambda seen: all(test(seen) for test in tests),
-                    min(known, key=len) if known else None,
+    if len(parts) == 1:
+        return parts[0]
+    # The trigger is checked first: it is the part most likely false.
+    known = [p for p in parts if p.trigger is not None]
+    first = min(known, key=_cost) if known else None
+    tests = tuple(p.test for p in sorted(parts, key=lambda p: p is not first))
+    return Compiled(_both(tests),
+                    first.trigger if first is not None else None,
                     tuple(a for p in parts for a in p.atoms),
                     tuple(a for p in parts for a in p.negated))
 
