@@ -1,0 +1,60 @@
+"""The words that made an alert match are marked where a person reads them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from notifiers.base import Alert, FeedInfo, ItemInfo
+from notifiers.highlight import mark, mark_html, phrases, segments
+
+TITLE = "L’OTAN et la République  de Corée <b>renforcent</b> leur coopération"
+SUMMARY = "Exercice cyber : la République de\nCorée et l’OTAN."
+
+
+def alert(spans: dict[str, tuple[tuple[int, int], ...]]) -> Alert:
+    item = ItemInfo(key="k", title=TITLE, link="https://www.nato.int/x", published=None,
+                    updated=None, summary=SUMMARY, version=1)
+    return Alert(id="a", type="item.new", occurred_at=datetime(2024, 5, 24, tzinfo=UTC),
+                 feed=FeedInfo("nato-fr", ""), item=item, watches=("korea",),
+                 matched=("République de Corée", "cyber"), spans=spans)
+
+
+def span(text: str, words: str) -> tuple[int, int]:
+    start = text.index(words)
+    return start, start + len(words)
+
+
+class TestPhrases:
+    """The spans' words, spacing made single, longest first, without repeats."""
+
+    def test_from_title_and_summary(self) -> None:
+        found = phrases(alert({"title": (span(TITLE, "République  de Corée"),),
+                               "summary": (span(SUMMARY, "cyber"),
+                                           span(SUMMARY, "République de\nCorée")),
+                               "content": ((0, 3),)}))
+        assert found == ("République de Corée", "cyber")
+
+    def test_none_without_item_or_spans(self) -> None:
+        assert phrases(alert({})) == ()
+
+
+class TestMarking:
+    """Matched words are marked as whole words, whatever the spacing, the rest escaped."""
+
+    def test_segments(self) -> None:
+        assert segments("la République de  Corée, cyberattaque et cyber.",
+                        ["République de Corée", "cyber"]) == [
+            ("la ", False), ("République de  Corée", True), (", cyberattaque et ", False),
+            ("cyber", True), (".", False)]
+
+    def test_html_escapes_the_text_and_marks_the_words(self) -> None:
+        assert mark_html("<b>cyber</b> & co", ["cyber"]) == \
+            "&lt;b&gt;<mark>cyber</mark>&lt;/b&gt; &amp; co"
+
+    def test_text_marks_with_the_channel_syntax(self) -> None:
+        assert mark("un *exercice* cyber", ["cyber"], "**",
+                    escape_text=lambda s: s.replace("*", "\\*")) == "un \\*exercice\\* **cyber**"
+        assert mark("cyber", ["cyber"], "[", "]") == "[cyber]"
+
+    def test_no_words_no_marks(self) -> None:
+        assert mark_html("a < b", []) == "a &lt; b" and mark("x", [], "*") == "x"
