@@ -190,9 +190,10 @@ class Config:
         if self.watches:
             lines.append("watches:")
         for w in self.watches:
-            terms = [_count(len(terms), noun) for terms, noun in
-                     ((w.keywords, "keyword"), (w.regex, "regex"), (w.exact, "exact word"))
-                     if terms] or ["every item"]
+            terms = [f"query {w.query}"] * bool(w.query) + [
+                _count(len(terms), noun) for terms, noun in
+                ((w.keywords, "keyword"), (w.regex, "regex"), (w.exact, "exact word"))
+                if terms] or ["every item"]
             lines.append(f"  {w.name}: {', '.join(terms)}; feeds: {', '.join(w.feeds)}; "
                          f"on: {', '.join(sorted(w.on, reverse=True))} → {', '.join(w.notify)}")
         if self.notifiers:
