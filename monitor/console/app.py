@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -31,7 +32,7 @@ HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-           "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+           "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
            "Cross-Origin-Opener-Policy": "same-origin",
            "Cross-Origin-Resource-Policy": "same-origin", "Cache-Control": "no-store"}
 OPEN_PATHS = frozenset({"/healthz"})
@@ -131,10 +132,18 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             await _check_csrf(console, request)
         response = await handler(request)
     except web.HTTPException as exc:
-        response = exc
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        _secure(exc.headers)
+        raise
+    except Exception:  # a bug: say so in the log, answer plainly, with the same headers
+        log.exception("console: %s %s failed", request.method, request.path)
+        response = web.Response(status=500, text="internal error; see the veille log\n")
+    _secure(response.headers)
     return response
+
+
+def _secure(headers: Any) -> None:
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
 
 
 async def _check_csrf(console: Console, request: web.Request) -> None:
