@@ -4,6 +4,7 @@ shows nothing, so that scripts read only the report."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -24,6 +25,17 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self._redact = redact or (lambda text: text)
         self._shown = False
+        # A log line written while the status line shows would be glued to its end: each
+        # record first erases the status line (redrawn at the next feed done).
+        self._handlers = [h for h in logging.getLogger().handlers
+                          if getattr(h, "stream", None) is self.stream]
+        for handler in self._handlers:
+            handler.addFilter(self._before_log)
+
+    def _before_log(self, record: logging.LogRecord) -> bool:
+        self._clear()
+        self._shown = False
+        return True
 
     @classmethod
     def for_terminal(cls, total: int,
@@ -54,6 +66,8 @@ class Progress:
 
     def finish(self) -> None:
         """Erase the status line: the report printed next says it all."""
+        for handler in self._handlers:
+            handler.removeFilter(self._before_log)
         self._clear()
         self.stream.flush()
         self._shown = False

@@ -71,8 +71,8 @@ def prune(session: Session, before: datetime) -> PruneReport:
     versions = 0
     for start in range(0, len(candidates), CHUNK):
         chunk = candidates[start:start + CHUNK]
-        current = dict(session.execute(select(Item.id, Item.current_version)
-                                       .where(Item.id.in_(chunk))).tuples())
+        current = {item_id: number for item_id, number in session.execute(
+            select(Item.id, Item.current_version).where(Item.id.in_(chunk)))}
         history: dict[int, list[VersionInfo]] = {}
         for item_id, number, recorded_at, content_hash, silent, page in session.execute(
                 select(ItemVersion.item_id, ItemVersion.number, ItemVersion.recorded_at,
