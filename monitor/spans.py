@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.fold import _replacements as _table
 from monitor.fold import fold
@@ -33,6 +34,7 @@ class FoldMap:
         return first, last
 
 
+@lru_cache(maxsize=4096)
 def _piece(char: str) -> str:
     """What `fold` makes of `char` alone, before spaces are collapsed."""
     if char.isascii():

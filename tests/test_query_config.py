@@ -123,3 +123,29 @@ class TestEndToEnd:
         assert [link[a:b] for a, b in body["spans"]["link"]] == ["natohq"]
         assert "title" not in body["spans"]
         assert len(env.emails) == 1
+
+
+class TestAlertSpans:
+    """An alert carries the spans of its own watches, within the texts it shows."""
+
+    def test_routed_watches_only_and_within_the_texts(self) -> None:
+        from monitor.alerts import _spans
+
+        stored = {"spans": {"korea": {"title": [[0, 4], [50, 60]], "content": [[3, 8]]},
+                            "japan": {"title": [[5, 9]]}}}
+        texts = {"title": "OTAN et Corée", "summary": "", "content": "la Corée, et plus",
+                 "page": "", "link": "", "feed": "nato-fr"}
+        assert _spans(stored, ["korea"], texts, "la Corée, et…") == {
+            "title": ((0, 4),), "content": ((3, 8),), "summary": ((3, 8),)}
+
+    def test_summary_cut_where_capped(self) -> None:
+        from monitor.alerts import _spans
+
+        stored = {"spans": {"korea": {"summary": [[0, 4], [10, 15]]}}}
+        texts = {"title": "", "summary": "OTAN et la Corée", "content": ""}
+        assert _spans(stored, ["korea"], texts, "OTAN et…") == {"summary": ((0, 4),)}
+
+    def test_events_without_spans(self) -> None:
+        from monitor.alerts import _spans
+
+        assert _spans({"status": "new", "hits": {}}, ["korea"], {"summary": "x"}, "x") == {}
