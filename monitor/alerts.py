@@ -9,7 +9,7 @@ from sqlalchemy.orm import object_session
 
 from monitor.config import Config
 from monitor.diff import cap_text
-from notifiers.base import Alert, AlertChange, FeedInfo, ItemInfo
+from notifiers.base import Alert, AlertChange, FeedInfo, ItemInfo, NotifierInfo
 from notifiers.digest import digest_id_of
 from storage.deliveries import Claimed, first_sent_message
 
@@ -107,4 +107,6 @@ def build_alert(claimed: Claimed, config: Config) -> Alert:
         first_alert_id=first_message_id(claimed),
         timezone=config.veille.timezone,
         language=config.veille.language,
+        notifier=NotifierInfo(event.notifier, event.notifier_type or "")
+        if event.notifier is not None else None,
     )

@@ -76,7 +76,7 @@ class Settings:
     concurrency: int = 20  # fetches in flight at once
     per_host: int = 2  # fetches in flight to one host
     lease: float = 60.0  # how long a claim outlives a crashed owner; renewed while it works
-    http: HttpSettings = HttpSettings()
+    notifier_failing_after: float = 1800.0  # failing this long raises notifier.failing
     keep: float | None = None  # retention of old versions and sent alerts; None: forever
 
 

@@ -187,7 +187,7 @@ class _Loader(Problems):
             concurrency=s.concurrency,
             per_host=s.per_host,
             lease=s.lease,
-            http=self._http(s),
+            notifier_failing_after=s.notifier_failing_after,
             keep=s.keep,
         )
 

@@ -244,7 +244,7 @@ class _VeilleSchema(_Schema):
     concurrency: _Count = 20
     per_host: _Count = 2
     lease: Annotated[float, _checked(_lease)] = 60.0
-    http: _HttpSchema = _HttpSchema()
+    notifier_failing_after: _Positive = 1800.0
     keep: Annotated[float | None, _checked(_keep)] = None
 
 

@@ -31,10 +31,10 @@ from sqlalchemy import update
 from monitor import schedule
 from monitor.alerts import build_alert
 from monitor.config import Config
-from monitor.console import metrics
 from monitor.digest import due_at_for, reschedule
 from monitor.heartbeat import Heartbeat
 from monitor.lanes import Lane
+from monitor.notifier_health import NotifierHealth
 from monitor.outcomes import Attempt, Batch, Deferred, DispatchReport, Row
 from monitor.ratelimit import RateLimit
 from notifiers import registry
@@ -77,11 +77,13 @@ class Dispatcher:
         self._notifiers: dict[str, Notifier] = dict(notifiers or {})
         self._limits = {name: RateLimit(c.max_per_minute)
                         for name, c in config.notifiers.items() if c.max_per_minute}
+        self.health = NotifierHealth(config, self.due_at)
         self._lanes = {name: Lane(name, 1 if c.digest is not None else SLOTS)
                        for name, c in config.notifiers.items()}
         self._lock = threading.Lock()
         self._rescheduled = False
         self._housekept: datetime | None = None
+        self._drained: set[str] = set()  # notifiers that just answered again
         self.stopping = threading.Event()
 
     def notifier(self, name: str) -> Notifier:
@@ -158,7 +160,8 @@ class Dispatcher:
 
     def _housekeeping(self, now: datetime, *, force: bool = False) -> None:
         """Give up the alerts of removed notifiers; bring forward rows a digest edit left
-        waiting. Cheap, but a write: at most once a minute from the daemon."""
+        waiting; notifier health (failing alerts due, probes). Cheap, but a write: at most
+        once a minute from the daemon."""
         if not force and self._housekept is not None and \
                 now - self._housekept < HOUSEKEEPING_EVERY:
             return
@@ -173,6 +176,7 @@ class Dispatcher:
             if not self._rescheduled:  # once per config: it may have changed a digest
                 reschedule(session, self.config, self.due_at, now)
                 self._rescheduled = True
+            self.health.housekeeping(session, now)
 
     def _drain(self, name: str, report: DispatchReport, *, ignore_schedule: bool = False,
                ids: Sequence[int] | None = None, once: bool = False) -> None:
@@ -191,8 +195,12 @@ class Dispatcher:
             with self._lock:
                 report.attempts.extend(attempts)
                 report.deferred.extend(deferred)
+                drained = name in self._drained
+                self._drained.discard(name)
             if deferred:
                 return  # the rate limit is reached: the rest waits for its slots
+            if drained:
+                after = None  # its backlog is due again: claim it anew, oldest first
 
     def _claim(self, name: str, ignore_schedule: bool, ids: Sequence[int] | None,
                after: int | None) -> list[Row]:
@@ -236,7 +244,17 @@ class Dispatcher:
                 return attempts, self._defer(name, batches[i:], limit)
             if not self._renew(batch):
                 continue  # our claim expired and another process took these rows
-            attempts.extend(metrics.attempted(self._send_batch(name, batch)))
+            attempts.extend(self._send_batch(name, batch))
+            with self._lock:
+                drained = name in self._drained
+            if drained and i + 1 < len(batches):
+                # It answers again and older alerts are due now: give these back, so that
+                # the next claim sends the whole backlog oldest first.
+                with self.db.write() as session:
+                    leases.release(session, leases.DELIVERIES,
+                                   [r.delivery_id for b in batches[i + 1:] for r in b.rows],
+                                   self.owner)
+                break
         return attempts, []
 
     def _renew(self, batch: Batch) -> bool:
@@ -285,8 +303,12 @@ class Dispatcher:
         with self.db.write() as session:
             if error is None:
                 outbox.mark_sent(session, ids, now)
+                if self.health.succeeded(session, name, now):
+                    with self._lock:
+                        self._drained.add(name)
                 return [Attempt(r.delivery_id, name, r.alert, True, digest=sent_as)
                         for r in batch.rows]
+            self.health.failed(session, name, error, now, retry_after)
             count = outbox.attempts_of(session, ids) + 1
             next_at = now + timedelta(seconds=schedule.delivery_backoff(count, self.rng,
                                                                         retry_after))
@@ -306,7 +328,7 @@ class Dispatcher:
                                            digest=sent_as))
         if any(a.given_up for a in outcome):
             log.warning("%s to %s given up: %s", what, name, outcome[0].error)
-        else:
-            log.warning("%s to %s failed (attempt %d, retry at %s): %s", what, name, count,
-                        next_at.isoformat(timespec="seconds"), error)
+        else:  # the episode's start was logged once (notifier_health.py)
+            log.debug("%s to %s failed (attempt %d, retry at %s): %s", what, name, count,
+                      next_at.isoformat(timespec="seconds"), error)
         return outcome

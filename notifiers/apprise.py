@@ -23,7 +23,8 @@ from notifiers.render import cap, one_line
 from notifiers.view import build_view
 
 INSTALL_HINT = "the apprise package is not installed: pip install 'veille[apprise]'"
-NOTIFY_TYPES = {"feed.failing": "failure", "feed.recovered": "success"}  # others: "info"
+NOTIFY_TYPES = {"feed.failing": "failure", "feed.recovered": "success",  # others: "info"
+                "notifier.failing": "failure", "notifier.recovered": "success"}
 REMEMBERED_ALERTS = 1000
 
 

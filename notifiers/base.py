@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-ALERT_TYPES = ("item.new", "item.changed", "feed.failing", "feed.recovered", "test")
+ALERT_TYPES = ("item.new", "item.changed", "feed.failing", "feed.recovered",
+               "notifier.failing", "notifier.recovered", "test")
+NOTIFIER_HEALTH = ("notifier.failing", "notifier.recovered")
 
 
 class NotifierError(Exception):
@@ -65,6 +67,14 @@ class ItemInfo:
 
 
 @dataclass(frozen=True)
+class NotifierInfo:
+    """The notifier a `notifier.failing` / `notifier.recovered` alert is about."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
 class AlertChange:
     field: str
     before: str | None
@@ -96,16 +106,22 @@ class Alert:
     spans: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     match: str = "new"  # "new" | "added" | "removed" | "kept" ("" for feed events)
     changes: tuple[AlertChange, ...] = ()
-    error: str | None = None  # for feed.failing / feed.recovered
+    error: str | None = None  # for feed.failing / feed.recovered and notifier.*
     thread_id: str = ""  # stable per item: email threads revisions under it
     # The first message sent about this item through this notifier: its alert id, or the
     # digest id when it went out in a digest (email replies to it); None if none was sent.
     first_alert_id: str | None = None
     timezone: str = "UTC"  # IANA zone for dates shown to people
     language: str = "en"
+    notifier: NotifierInfo | None = None  # for notifier.failing / notifier.recovered
 
     def to_json(self) -> dict[str, Any]:
         """The webhook `json` body of DESIGN.md."""
+        if self.type in NOTIFIER_HEALTH:
+            about = self.notifier or NotifierInfo("", "")
+            return {"type": self.type, "id": self.id, "occurred_at": iso_utc(self.occurred_at),
+                    "notifier": {"name": about.name, "type": about.type},
+                    "error": self.error}
         body: dict[str, Any] = {
             "type": self.type,
             "id": self.id,

@@ -45,6 +45,8 @@ def group_title(alert: Alert) -> str:
     """The watches an alert names; feed health alerts, which name none, go together."""
     if alert.watches:
         return ", ".join(one_line(w) for w in alert.watches)
+    if alert.notifier is not None:
+        return label("notifier_health", alert.language)
     return label("feed_health" if alert.type in _HEALTH else "other", alert.language)
 
 
@@ -78,7 +80,8 @@ def line(alert: Alert) -> Line:
     """The compact line of `alert`: headline, link, feed, keywords, what changed, when."""
     lang = alert.language
     colon = label("colon", lang)
-    parts = [] if alert.type == "test" else [one_line(alert.feed.name)]
+    parts = [] if alert.type == "test" else [one_line(
+        alert.notifier.name if alert.notifier is not None else alert.feed.name)]
     if alert.matched:
         parts.append(", ".join(one_line(m) for m in alert.matched))
     if alert.type == "item.changed" and alert.match in ("added", "removed"):

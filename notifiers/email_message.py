@@ -37,7 +37,8 @@ _LINE = 78  # RFC 5322's recommended line length
 _FIRST = _LINE - len("Subject: ")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_+=-]+(?:\.[A-Za-z0-9_+=-]+)*")
 BANDS = {"item.new": "#1e3a5f", "item.changed": "#8a4b08", "feed.failing": "#9b1c1c",
-          "feed.recovered": "#046c4e", "test": "#3e4c59"}
+          "feed.recovered": "#046c4e", "notifier.failing": "#9b1c1c",
+          "notifier.recovered": "#046c4e", "test": "#3e4c59"}
 _DEL = '<del style="background-color:#f8c4c4;color:#771d1d;text-decoration:line-through;">'
 _INS = '<ins style="background-color:#bcf0da;color:#014737;text-decoration:none;">'
 
@@ -105,6 +106,8 @@ def threading_headers(alert: Alert, domain: str) -> list[tuple[str, str]]:
         return [("In-Reply-To", refs[-1]), ("References", "\n ".join(refs))]
     if alert.type in ("feed.failing", "feed.recovered"):
         return [("References", f"<feed.{id_part(alert.feed.name)}@{domain}>")]
+    if alert.notifier is not None:  # one thread per notifier's health
+        return [("References", f"<notifier.{id_part(alert.notifier.name)}@{domain}>")]
     return []
 
 

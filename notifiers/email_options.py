@@ -16,7 +16,14 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from notifiers.base import Alert, AlertChange, FeedInfo, ItemInfo, NotifierConfigError
+from notifiers.base import (
+    Alert,
+    AlertChange,
+    FeedInfo,
+    ItemInfo,
+    NotifierConfigError,
+    NotifierInfo,
+)
 from notifiers.email_message import EmailTemplates
 from notifiers.render import one_line
 
@@ -92,9 +99,13 @@ def _samples() -> list[Alert]:
     item = ItemInfo("k", "Sample title", "https://example.org/1", now, now, "Summary.", 2)
     change = AlertChange("title", "Old title", "Sample title")
     return [
-        Alert("sample-1", "item.changed", now, feed, item, ("w",), ("kw",), "kept", (change,)),
+        Alert("sample-1", "item.changed", now, feed, item, watches=("w",), matched=("kw",),
+              match="kept", changes=(change,)),
         Alert("sample-2", "feed.failing", now, feed, error="HTTP 503", match=""),
         Alert("sample-3", "test", now, feed, match=""),
+        Alert("sample-4", "notifier.failing", now, FeedInfo("veille", "", "veille"),
+              error="chat has been failing for 30m", match="",
+              notifier=NotifierInfo("chat", "webhook")),
     ]
 
 

@@ -25,6 +25,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "item.changed": ("Updated", "Mis à jour"),
     "feed.failing": ("Feed failing", "Flux en échec"),
     "feed.recovered": ("Feed recovered", "Flux rétabli"),
+    "notifier.failing": ("Notifier failing", "Canal d’alerte en échec"),
+    "notifier.recovered": ("Notifier recovered", "Canal d’alerte rétabli"),
+    "notifier": ("Notifier", "Canal"),
+    "notifier_health": ("Notifier health", "Santé des canaux"),
     "test": ("Test alert from veille", "Alerte de test de veille"),
     "untitled": ("(untitled)", "(sans titre)"),
     "feed": ("Feed", "Flux"),
@@ -186,6 +190,8 @@ def headline(alert: Alert) -> str:
     sep = label("colon", alert.language)
     if alert.type in ("feed.failing", "feed.recovered"):
         return f"{what}{sep} {one_line(alert.feed.name)}"
+    if alert.notifier is not None:
+        return f"{what}{sep} {one_line(alert.notifier.name)}"
     return f"{what}{sep} {item_title(alert)}"
 
 

@@ -100,8 +100,13 @@ def _rows(alert: Alert) -> list[Row | None]:
     feed_text = one_line(feed.name)
     if one_line(feed.title) and one_line(feed.title) != feed_text:
         feed_text = f"{one_line(feed.title)} ({feed_text})"
-    # A test alert is about no feed (the dispatcher fills in a placeholder).
-    rows: list[Row | None] = [] if alert.type == "test" else [_row("feed", feed_text, lang)]
+    # A test alert is about no feed (the dispatcher fills in a placeholder), nor is a
+    # notifier's health alert: it names the notifier instead.
+    rows: list[Row | None] = [] if alert.type == "test" or alert.notifier is not None \
+        else [_row("feed", feed_text, lang)]
+    if alert.notifier is not None:
+        about = alert.notifier
+        rows.append(_row("notifier", f"{one_line(about.name)} ({one_line(about.type)})", lang))
     if alert.watches:
         rows.append(_row("watches", ", ".join(one_line(w) for w in alert.watches), lang))
     if alert.matched:
@@ -169,9 +174,11 @@ def build_view(alert: Alert) -> AlertView:
     lang = alert.language
     rows = tuple(row for row in _rows(alert) if row is not None)
     item = alert.item
-    title = item_title(alert) if item is not None else one_line(alert.feed.name)
+    title = item_title(alert) if item is not None else one_line(
+        alert.notifier.name if alert.notifier is not None else alert.feed.name)
     summary = cap(clean_block(item.summary), SUMMARY_LIMIT) if item is not None else ""
-    feed = "" if alert.type == "test" else f" · {label('feed', lang).lower()} {alert.feed.name}"
+    feed = "" if alert.type == "test" or alert.notifier is not None \
+        else f" · {label('feed', lang).lower()} {alert.feed.name}"
     footer = one_line(f"veille{feed} · {label('alert_id', lang)} {alert.id}")
     colon = label("colon", lang)
     return AlertView(

@@ -1,4 +1,5 @@
-"""SQLAlchemy typed models: feed, item, item_version, event, delivery (the outbox), page.
+"""SQLAlchemy typed models: feed, item, item_version, event, delivery (the outbox), page,
+notifier_state.
 
 Every instant is stored as UTC and comes back timezone-aware, on SQLite and PostgreSQL alike.
 """
@@ -130,7 +131,8 @@ class ItemVersion(Base):
 
 
 class Event(Base):
-    """Something that happened: item.new, item.changed, feed.failing, feed.recovered, test."""
+    """Something that happened: item.new, item.changed, feed.failing, feed.recovered,
+    notifier.failing, notifier.recovered, test."""
 
     __tablename__ = "event"
 
@@ -145,6 +147,8 @@ class Event(Base):
     changes: Mapped[list[Any]] = mapped_column(default=list)  # [{field, before, after}]
     watches: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {watch: {match, terms}}
     error: Mapped[str | None] = mapped_column(Text)
+    notifier: Mapped[str | None] = mapped_column(String(200))  # for notifier.* events
+    notifier_type: Mapped[str | None] = mapped_column(String(100))
 
 
 class Delivery(Base):
@@ -196,3 +200,18 @@ class Page(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+
+
+class NotifierState(Base):
+    """One notifier's health, shared by every veille process on the database: the failing
+    episode under way (None when it answers), and whether notifier.failing was raised for it."""
+
+    __tablename__ = "notifier_state"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failing_since: Mapped[datetime | None]  # the first failed attempt of this episode
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed attempts in it
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
+    hold_until: Mapped[datetime | None]  # the receiver asked to wait (Retry-After) until then
+    notified: Mapped[bool] = mapped_column(default=False)

@@ -42,7 +42,8 @@ EMBED_TOTAL_MAX = 6000
 LINK_MAX = 1000  # a longer link in a digest is left out rather than crowd the others out
 MORE_ROOM = 40  # kept for the "+ N more" line
 COLORS = {"item.new": 0x2B6CB0, "item.changed": 0xD69E2E, "feed.failing": 0xC53030,
-          "feed.recovered": 0x2F855A, "test": 0x718096}
+          "feed.recovered": 0x2F855A, "notifier.failing": 0xC53030,
+          "notifier.recovered": 0x2F855A, "test": 0x718096}
 
 _MARKDOWN = re.compile(r"([\\`*_~|<>\[\]#])")
 

@@ -37,7 +37,8 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MESSAGE_MAX_BYTES = 24_000  # Teams refuses messages over ~28 KB; keep a margin
 TEXT_MAX = 2000
 COLORS = {"item.new": "Accent", "item.changed": "Warning", "feed.failing": "Attention",
-          "feed.recovered": "Good", "test": "Default"}
+          "feed.recovered": "Good", "notifier.failing": "Attention",
+          "notifier.recovered": "Good", "test": "Default"}
 OPEN = {"en": "Open", "fr": "Ouvrir"}
 
 
