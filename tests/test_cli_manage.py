@@ -226,3 +226,24 @@ class TestWatches:
         assert "letton" not in out  # LATVIA does not match
         assert out.splitlines()[-1] == ("korea: 2 of 3 items of the last 2 days would alert "
                                         "(1 feed)")
+
+
+class TestEnabledKey:
+    """`enabled` is a boolean of [[feed]]; a paused feed is in `Config.paused`, not polled."""
+
+    def test_enabled_is_checked_and_split(self, tmp_path: Path) -> None:
+        from monitor.config import load_config
+        from monitor.errors import ConfigError
+
+        path = tmp_path / "config.toml"
+        feeds = ('[[feed]]\nname = "a"\nurl = "https://example.org/a.xml"\nenabled = {v}\n'
+                 '[[feed]]\nname = "b"\nurl = "https://example.org/b.xml"\n')
+        path.write_text(feeds.format(v="false"))
+        config = load_config(path, {})
+        assert [f.name for f in config.feeds] == ["b"]
+        assert [f.name for f in config.paused] == ["a"]
+        path.write_text(feeds.format(v='"no"'))
+        with pytest.raises(ConfigError) as info:
+            load_config(path, {})
+        assert info.value.problems == [f'{path}: feed[0] (a).enabled: expected true or false, '
+                                       'got "no"']
