@@ -85,20 +85,6 @@ def last_poll(session: Session) -> datetime | None:
     return value
 
 
-def _with_versions(session: Session, rows: Sequence[tuple[Event, Feed | None, Item | None]]
-                   ) -> list[EventRow]:
-    wanted = [(i.id, e.version) for e, _f, i in rows if i is not None and e.version is not None]
-    versions: dict[tuple[int, int], ItemVersion] = {}
-    for start in range(0, len(wanted), 300):
-        chunk = wanted[start:start + 300]
-        conditions = [and_(ItemVersion.item_id == i, ItemVersion.number == n) for i, n in chunk]
-        for v in session.scalars(select(ItemVersion).where(or_(*conditions))):
-            versions[(v.item_id, v.number)] = v
-    return [EventRow(e, f, i, versions.get((i.id, e.version))
-                     if i is not None and e.version is not None else None)
-            for e, f, i in rows]
-
-
 def _like(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -108,9 +94,11 @@ def events(session: Session, where: EventFilter = EventFilter(), *, limit: int =
            offset: int = 0) -> list[EventRow]:
     """Events newest first, filtered; `search` looks (case-insensitively) in the title,
     summary and content of the version the event is about."""
-    query = (select(Event, Feed, Item)
+    query = (select(Event, Feed, Item, ItemVersion)
              .outerjoin(Feed, Feed.id == Event.feed_id)
-             .outerjoin(Item, Item.id == Event.item_id))
+             .outerjoin(Item, Item.id == Event.item_id)
+             .outerjoin(ItemVersion, and_(ItemVersion.item_id == Event.item_id,
+                                          ItemVersion.number == Event.version)))
     if where.feed:
         query = query.where(Feed.name == where.feed)
     if where.type:
@@ -125,17 +113,16 @@ def events(session: Session, where: EventFilter = EventFilter(), *, limit: int =
                                                           escape="\\"))
     if where.search:
         pattern = _like(where.search)
-        query = query.join(ItemVersion, and_(ItemVersion.item_id == Event.item_id,
-                                             ItemVersion.number == Event.version)).where(
+        query = query.where(
             or_(ItemVersion.title.ilike(pattern, escape="\\"),
                 ItemVersion.summary.ilike(pattern, escape="\\"),
                 ItemVersion.content.ilike(pattern, escape="\\")))
     query = query.order_by(Event.occurred_at.desc(), Event.id.desc())
-    rows = [(e, f, i) for e, f, i in session.execute(
+    rows = [EventRow(e, f, i, v) for e, f, i, v in session.execute(
         query.limit(min(limit, MAX_LIMIT)).offset(offset))]
     if where.watch:
-        rows = [r for r in rows if where.watch in hits_of(r[0])]
-    return _with_versions(session, rows)
+        rows = [r for r in rows if where.watch in hits_of(r.event)]
+    return rows
 
 
 def hits_of(event: Event) -> dict[str, list[str]]:

@@ -54,7 +54,7 @@ class Site:
 
 CONFIG = """\
 [veille]
-database = "sqlite:///{db}"
+database = "{db}"
 interval = "1m"
 jitter = 0
 timeout = "5s"
@@ -90,16 +90,17 @@ url = "{hook}/hooks/T0KEN-SECRET-PATH"
 
 
 @contextlib.contextmanager
-def console_site(tmp: Path, *, extra: str = "") -> Iterator[Site]:
-    """The populated site; every chat delivery failed once (HTTP 500) when it is yielded."""
+def console_site(tmp: Path, *, extra: str = "", database: str | None = None) -> Iterator[Site]:
+    """The populated site (SQLite in `tmp` unless `database` is given); every chat delivery
+    failed once (HTTP 500) when it is yielded."""
+    url = database or f"sqlite:///{tmp / 'veille.db'}"
     with FeedServer() as feeds, WebhookServer(default=Reply(500)) as hook:
         feeds.set("/fr.xml", rss([SEED, LATVIA, STEADFAST]))
         feeds.set("/hostile.xml", rss([HOSTILE], title="Hostile <feed>"))
         (tmp / "config.toml").write_text(CONFIG.format(
-            db=tmp / "veille.db", feeds=feeds.url("").rstrip("/"),
+            db=url, feeds=feeds.url("").rstrip("/"),
             hook=hook.url("").rstrip("/")) + extra)
-        site = Site("", load_config(tmp / "config.toml"), Database(f"sqlite:///{tmp}/veille.db"),
-                    hook, feeds, tmp)
+        site = Site("", load_config(tmp / "config.toml"), Database(url), hook, feeds, tmp)
         site.veille("check")
         feeds.set("/fr.xml", rss([SEED_REVISED, LATVIA, STEADFAST, INDO_PACIFIC]))
         site.veille("check")

@@ -74,7 +74,7 @@ async def overview(request: web.Request) -> web.Response:
         with console.db.read() as session:
             feeds = store.feeds(session)
             outbox = store.outbox_counts(session)
-            recent = store.events(session, limit=200)
+            recent = store.events(session, limit=100)
             last_poll = store.last_poll(session)
         hits: dict[str, list[store.EventRow]] = {w.name: [] for w in config.watches}
         for row in recent:
