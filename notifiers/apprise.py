@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from notifiers.base import COMMON_KEYS, Alert, NotifierConfigError, TransientError
-from notifiers.chatformats import neutralise_mentions, neutralise_tags, plain_text
+from notifiers.chatformats import neutralise_markup, neutralise_mentions, plain_text
 from notifiers.render import cap, one_line
 from notifiers.view import build_view
 
@@ -53,6 +53,14 @@ def describe(index: int, url: str) -> str:
     """How a URL may be named: `urls[1] (tgram://…)` — its position and scheme, no more."""
     scheme = url.split("://", 1)[0] if "://" in url else "?"
     return f"urls[{index}] ({cap(one_line(scheme), 20)}://…)"
+
+
+def message(alert: Alert) -> tuple[str, str]:
+    """The title and plain-text body apprise sends for `alert`, mentions neutralised: apprise
+    hands them to services that each read their own syntax (`@here`, `<!channel>`, `<at>`)."""
+    v = build_view(alert)
+    return (neutralise_markup(neutralise_mentions(v.headline)),
+            neutralise_markup(neutralise_mentions(plain_text(v))))
 
 
 class AppriseNotifier:
@@ -112,10 +120,7 @@ class AppriseNotifier:
 
     def send(self, alert: Alert) -> None:
         """Notify every URL that has not taken `alert` yet; TransientError if any refused."""
-        v = build_view(alert)
-        # apprise hands the text to services that each read their own mention syntax.
-        title = neutralise_tags(neutralise_mentions(v.headline))
-        body = neutralise_tags(neutralise_mentions(plain_text(v)))
+        title, body = message(alert)
         done = self._delivered.setdefault(alert.id, set())
         self._delivered.move_to_end(alert.id)
         while len(self._delivered) > REMEMBERED_ALERTS:

@@ -11,8 +11,9 @@ with `pack`, the alerts that do not fit counted in a "+ N more" line.
 
 Mentions: `neutralise_mentions` puts a zero-width space after every `@` that starts a name,
 whatever precedes it (Mattermost strips `_`, `.`, `-`, `:` before `@channel`, and reads the text
-after Markdown escapes are undone), and `neutralise_tags` one after every `<` that opens a
-service's mention or command syntax (`<!channel>`, `<@U…>`, `<#C…>`, `<at>`…).
+after Markdown escapes are undone), and `neutralise_markup` one after every `<` that opens a
+service's mention or command syntax (`<!channel>`, `<@U…>`, `<#C…>`, `<at>`…) and after every
+`&` that starts a character reference (Markdown turns `&#64;channel` into `@channel`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _MENTION = re.compile(r"@(?=\w)")
 # Slack <!channel> <!here> <@U…> <#C…> <!subteam^…>, Discord <@id> <@&id> <#id> </cmd:id>,
 # Teams <at>…</at>.
 _TAG = re.compile(r"<(?=[!@#/]|at\b)", re.IGNORECASE)
+_REFERENCE = re.compile(r"&(?=#?\w+;)")
 
 
 def units(text: str) -> int:
@@ -44,10 +46,11 @@ def neutralise_mentions(text: str) -> str:
     return _MENTION.sub("@" + ZWSP, text)
 
 
-def neutralise_tags(text: str) -> str:
+def neutralise_markup(text: str) -> str:
     """A zero-width space after every `<` that opens a mention or command tag of a chat
-    service, so that `<!channel>`, `<@U123>` or `<at>` are shown, never obeyed."""
-    return _TAG.sub("<" + ZWSP, text)
+    service and after every `&` that starts a character reference, so that `<!channel>`,
+    `<@U123>`, `<at>` or `&#64;here` are shown as written, never obeyed."""
+    return _REFERENCE.sub("&" + ZWSP, _TAG.sub("<" + ZWSP, text))
 
 
 def link_target(url: str) -> str:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from sample_alerts import feed_alert, new_alert
+from sample_alerts import changed_alert, feed_alert, new_alert
 from webhookserver import Reply, WebhookServer
 
 from notifiers import registry
 from notifiers.apprise import INSTALL_HINT, AppriseNotifier
-from notifiers.base import Notifier, NotifierConfigError, TransientError
+from notifiers.base import AlertChange, Notifier, NotifierConfigError, TransientError
 
 TOKEN = "Tk3n-aPPr1se-s3cr3t"
 
@@ -59,6 +61,28 @@ class TestDelivery:
             new_alert(matched=("@everyone",))
         )
         assert "@everyone" not in server.requests[0].json["message"]
+
+    def test_feed_mention_syntax_reaches_no_service(self, server: WebhookServer) -> None:
+        hostile = "_@channel <!here> <@U024BE7LH> <at>Adele</at> &#64;all @here"
+        alert = new_alert()
+        assert alert.item is not None
+        alert = replace(alert, item=replace(alert.item, title=hostile, summary=hostile))
+        AppriseNotifier.from_options("ops", {"urls": [json_url(server)]}).send(alert)
+        body = server.requests[0].json
+        for text in (body["title"], body["message"]):
+            assert "_@\u200bchannel" in text and "<\u200b!here>" in text
+            assert not re.search(r"@\w|<[!@#]|<at\b|&#", text)
+
+    def test_summary_inside_content_is_shown_once(self, server: WebhookServer) -> None:
+        before = "Le 14 mai 2024, l’OTAN a accueilli la République de Corée."
+        after = "Le 14 mai 2024, l’OTAN a reçu une délégation de la République de Corée."
+        changes = (AlertChange("summary", before, after),
+                   AlertChange("content", f"{before}\n\nÀ Bruxelles.", f"{after}\n\nÀ Bruxelles."))
+        AppriseNotifier.from_options("ops", {"urls": [json_url(server)]}).send(
+            changed_alert(changes=changes))
+        message = server.requests[0].json["message"]
+        assert message.count("a accueilli la République") == 1
+        assert "Content\n" in message and "Summary" not in message
 
 
 @pytest.mark.usefixtures("installed")

@@ -250,3 +250,47 @@ class TestItemFields:
         bare = replace(alert, item=ItemInfo("k", "T", None, None, None, "", 1))
         assert [f.label for f in facts(build_view(bare))] == ["Feed", "Watches", "Keywords",
                                                            "Detected"]
+
+
+FIRST_BEFORE = "Le 14 mai 2024, l’OTAN a accueilli la République de Corée."
+FIRST_AFTER = "Le 14 mai 2024, l’OTAN a reçu une délégation de la République de Corée."
+
+
+def lead_paragraph_alert(summary_before: str = FIRST_BEFORE) -> Alert:
+    """A revision whose summary is the first paragraph of the revised content."""
+    base = changed_alert()
+    assert base.item is not None
+    changes = (
+        AlertChange("summary", summary_before, FIRST_AFTER),
+        AlertChange("content", f"{FIRST_BEFORE}\n\nLes entretiens ont eu lieu à Bruxelles.",
+                    f"{FIRST_AFTER}\n\nLes entretiens ont eu lieu à Bruxelles."),
+        base.changes[1],
+    )
+    return replace(base, item=replace(base.item, summary=FIRST_AFTER), changes=changes)
+
+
+class TestSummaryShownOnce:
+    """A summary change that the content change already shows word for word is left out, in
+    every format as in email and console: one view decides what a person is shown."""
+
+    @pytest.mark.parametrize("fmt", FORMATS)
+    def test_summary_inside_content_is_shown_once(self, fmt: str) -> None:
+        text = json.dumps(render(fmt, lead_paragraph_alert()), ensure_ascii=False)
+        assert text.count("a accueilli la République") == 1  # in the content change only
+        assert "Content" in text and "Summary" not in text
+
+    @pytest.mark.parametrize("fmt", FORMATS)
+    def test_a_different_summary_change_is_still_shown(self, fmt: str) -> None:
+        other = lead_paragraph_alert("Résumé ancien, sans rapport avec le texte.")
+        text = json.dumps(render(fmt, other), ensure_ascii=False)
+        assert "Résumé ancien" in text and "Summary" in text
+        assert text.count("a accueilli la République") == 1
+
+    def test_same_changes_as_email_and_console(self) -> None:
+        from notifiers.console import format_alert
+
+        alert = lead_paragraph_alert()
+        shown = [c.label for c in build_view(alert).changes]
+        assert shown == ["Content", "Updated"]
+        console = format_alert(alert)
+        assert "Summary" not in console and "Content" in console

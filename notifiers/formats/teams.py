@@ -25,8 +25,8 @@ from notifiers.chatformats import (
     facts,
     link_target,
     more_line,
+    neutralise_markup,
     neutralise_mentions,
-    neutralise_tags,
     pack,
     side,
 )
@@ -46,7 +46,7 @@ def escape(text: str) -> str:
     """Feed text that cannot form a Markdown link nor a mention tag in a TextBlock."""
     # A zero-width space between `]` and `(` is enough to stop `[text](url)`; emphasis is
     # harmless, and Teams does not reliably honour backslash escapes, so the rest stays as is.
-    return neutralise_tags(neutralise_mentions(text)).replace("](", "]\u200b(")
+    return neutralise_markup(neutralise_mentions(text)).replace("](", "]\u200b(")
 
 
 def open_label(language: str) -> str:
