@@ -100,10 +100,6 @@ class Alert:
     item: ItemInfo | None = None
     watches: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()
-    # Where the matched terms are: field -> (start, end) code point offsets, end excluded, in
-    # item.title ("title"), item.summary ("summary"), and the stored content, page text, link
-    # and feed name ("content", "page", "link", "feed").
-    spans: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     match: str = "new"  # "new" | "added" | "removed" | "kept" ("" for feed events)
     changes: tuple[AlertChange, ...] = ()
     error: str | None = None  # for feed.failing / feed.recovered and notifier.*
@@ -113,6 +109,10 @@ class Alert:
     first_alert_id: str | None = None
     timezone: str = "UTC"  # IANA zone for dates shown to people
     language: str = "en"
+    # Where the matched terms are: field -> (start, end) code point offsets, end excluded, in
+    # item.title ("title"), item.summary ("summary"), and the stored content, page text, link
+    # and feed name ("content", "page", "link", "feed"). After the fields built by position.
+    spans: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     notifier: NotifierInfo | None = None  # for notifier.failing / notifier.recovered
 
     def to_json(self) -> dict[str, Any]:

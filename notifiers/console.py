@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TextIO
 
-from notifiers import digest
+from notifiers import digest, highlight
 from notifiers.base import Alert, NotifierConfigError, TransientError
 from notifiers.render import format_local, label, one_line
 from notifiers.view import AlertView, ChangeView, build_view
@@ -35,7 +35,7 @@ def format_alert(alert: Alert) -> str:
     view = build_view(alert)
     colon = view.labels["colon"]
     when = format_local(alert.occurred_at, alert.timezone, alert.language)
-    lines = [f"── veille · {when} ──", view.headline]
+    lines = [f"── veille · {when} ──", highlight.mark(view.headline, view.highlights, "*")]
     width = view.label_width + 1
     for row in view.rows:
         text = f"{row.text} ({row.note})" if row.note else row.text

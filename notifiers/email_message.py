@@ -41,6 +41,7 @@ BANDS = {"item.new": "#1e3a5f", "item.changed": "#8a4b08", "feed.failing": "#9b1
           "notifier.recovered": "#046c4e", "test": "#3e4c59"}
 _DEL = '<del style="background-color:#f8c4c4;color:#771d1d;text-decoration:line-through;">'
 _INS = '<ins style="background-color:#bcf0da;color:#014737;text-decoration:none;">'
+_MARK = '<mark style="background-color:#fde68a;color:inherit;">'
 
 
 def _encoded_word(chunk: str) -> str:
@@ -113,7 +114,7 @@ def threading_headers(alert: Alert, domain: str) -> list[tuple[str, str]]:
 
 def _inline_marks(html: Markup) -> Markup:
     """Style the diff's `<del>`/`<ins>` inline (mail clients drop <style>) and keep breaks."""
-    styled = str(html).replace("<del>", _DEL).replace("<ins>", _INS)
+    styled = str(html).replace("<del>", _DEL).replace("<ins>", _INS).replace("<mark>", _MARK)
     return Markup(styled.replace("\n", "<br>\n"))
 
 

@@ -68,3 +68,9 @@ def mark(text: str, words: Sequence[str], before: str, after: str = "",
     close = after or before
     return "".join(f"{before}{escape_text(part)}{close}" if hit else escape_text(part)
                    for part, hit in segments(text, words))
+
+
+def marker(words: Sequence[str], before: str, escape_text: Callable[[str], str]
+           ) -> Callable[[str], str]:
+    """A chat format's `escape` that also marks `words` (`chatformats.clip` takes it)."""
+    return lambda text: mark(text, words, before, escape_text=escape_text)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
+from notifiers import highlight
 from notifiers.base import Alert, AlertChange
 from notifiers.render import (
     DATE_FIELDS,
@@ -75,6 +76,12 @@ class AlertView:
     footer: str
     labels: dict[str, str]
     label_width: int
+    # The words that made the alert match (notifiers/highlight.py), and the title and summary
+    # with them marked: <mark> in HTML, *word* in text.
+    highlights: tuple[str, ...] = ()
+    title_html: Markup = Markup("")
+    summary_html: Markup = Markup("")
+    summary_marked: str = ""
 
 
 def _row(key: str, text: str, lang: str) -> Row:
@@ -181,6 +188,7 @@ def build_view(alert: Alert) -> AlertView:
         else f" · {label('feed', lang).lower()} {alert.feed.name}"
     footer = one_line(f"veille{feed} · {label('alert_id', lang)} {alert.id}")
     colon = label("colon", lang)
+    words = highlight.phrases(alert)
     return AlertView(
         alert=alert,
         headline=headline(alert),
@@ -194,4 +202,8 @@ def build_view(alert: Alert) -> AlertView:
         footer=footer,
         labels=labels(lang),
         label_width=max((len(r.label + colon) for r in rows), default=0),
+        highlights=words,
+        title_html=highlight.mark_html(title, words),
+        summary_html=highlight.mark_html(summary, words),
+        summary_marked=highlight.mark(summary, words, "*"),
     )

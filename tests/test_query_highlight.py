@@ -58,3 +58,40 @@ class TestMarking:
 
     def test_no_words_no_marks(self) -> None:
         assert mark_html("a < b", []) == "a &lt; b" and mark("x", [], "*") == "x"
+
+
+class TestChannels:
+    """Email, console and chat show the matched words marked, in the title and summary."""
+
+    ALERT = alert({"title": (span(TITLE, "République  de Corée"),),
+                   "summary": (span(SUMMARY, "cyber"),)})
+
+    def test_email_html_and_text(self) -> None:
+        from notifiers.email_message import EmailTemplates
+
+        _, text, html = EmailTemplates().render(self.ALERT)
+        mark_tag = '<mark style="background-color:#fde68a;color:inherit;">'
+        assert f"{mark_tag}République de Corée</mark>" in html  # title on one line
+        assert f"Exercice {mark_tag}cyber</mark> : la {mark_tag}République de<br>" in html
+        assert "&lt;b&gt;renforcent&lt;/b&gt;" in html  # the rest still escaped
+        assert "Exercice *cyber* : la *République de\nCorée* et l’OTAN." in text
+
+    def test_console_headline(self) -> None:
+        from notifiers.console import format_alert
+
+        assert "*République de Corée*" in format_alert(self.ALERT).splitlines()[1]
+
+    def test_chat_formats(self) -> None:
+        from notifiers.formats import render
+
+        slack = str(render("slack", self.ALERT))
+        assert "Exercice *cyber* : la *République de\\nCorée*" in slack
+        for name in ("discord", "mattermost", "teams"):
+            assert "Exercice **cyber** : la **République de\\nCorée**" in str(
+                render(name, self.ALERT)), name
+
+    def test_alert_without_spans_is_unmarked(self) -> None:
+        from notifiers.email_message import EmailTemplates
+
+        _, text, html = EmailTemplates().render(alert({}))
+        assert "<mark" not in html and "*" not in text

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from notifiers import digest
+from notifiers import digest, highlight
 from notifiers.base import Alert, iso_utc
 from notifiers.chatformats import (
     body,
@@ -96,8 +96,8 @@ def render(alert: Alert) -> dict[str, Any]:
         fields.pop()  # never reached with veille's alerts; a last guard for the 6000 total
     if text:
         embed["description"] = clip(
-            text, min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - _size(embed)), escape
-        )
+            text, min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - _size(embed)),
+            highlight.marker(v.highlights, "**", escape))
     return {
         "content": clip(v.headline, CONTENT_MAX, escape),
         "embeds": [embed],

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from notifiers import digest
+from notifiers import digest, highlight
 from notifiers.base import Alert
 from notifiers.chatformats import (
     body,
@@ -66,7 +66,8 @@ def render(alert: Alert) -> dict[str, Any]:
     parts = list(head)
     text = body(v)
     if text:
-        parts.append(clip(text, min(SUMMARY_MAX, TEXT_MAX - used - 2), escape))
+        parts.append(clip(text, min(SUMMARY_MAX, TEXT_MAX - used - 2),
+                          highlight.marker(v.highlights, "**", escape)))
         used += units(parts[-1]) + 2
     if fact_lines:
         parts.append(fact_lines)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from notifiers import digest
+from notifiers import digest, highlight
 from notifiers.base import Alert
 from notifiers.chatformats import (
     body,
@@ -78,7 +78,8 @@ def render(alert: Alert) -> dict[str, Any]:
     ]
     title = f"*{link(v.link, v.title, 1000)}*" if v.link else f"*{clip(v.title, 1000, escape)}*"
     text = body(v)
-    blocks.append(_section(f"{title}\n{clip(text, SECTION_MAX - units(title) - 1, escape)}"
+    marked = highlight.marker(v.highlights, "*", escape)
+    blocks.append(_section(f"{title}\n{clip(text, SECTION_MAX - units(title) - 1, marked)}"
                            if text else title))
     fields = []
     for fact in facts(v):

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from notifiers import digest
+from notifiers import digest, highlight
 from notifiers.base import Alert
 from notifiers.chatformats import (
     body,
@@ -65,7 +65,7 @@ def _card(v: AlertView, width: int) -> dict[str, Any]:
     ]
     text = body(v)
     if text:
-        blocks.append(_text(clip(text, TEXT_MAX, escape)))
+        blocks.append(_text(clip(text, TEXT_MAX, highlight.marker(v.highlights, "**", escape))))
     rows = facts(v)
     if rows:
         blocks.append({"type": "FactSet", "facts": [
