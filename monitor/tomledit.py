@@ -111,10 +111,11 @@ class ConfigEdit:
     def save(self) -> Config:
         """Validate the edited file as a whole config, then write it atomically; returns the
         new config. ConfigError (worded for the real file) when it does not validate."""
-        with _beside(self.path, self.text()) as temp:
+        target = self.path.resolve()  # a symlinked config.toml stays a symlink
+        with _beside(target, self.text()) as temp:
             config = self._load(temp)
-            _keep_mode(self.path, temp)
-            os.replace(temp, self.path)
+            _keep_mode(target, temp)
+            os.replace(temp, target)
         return config
 
     def _load(self, temp: Path) -> Config:

@@ -247,3 +247,17 @@ class TestEnabledKey:
             load_config(path, {})
         assert info.value.problems == [f'{path}: feed[0] (a).enabled: expected true or false, '
                                        'got "no"']
+
+
+class TestSymlinkedConfig:
+    """An edit of a symlinked config.toml writes the file it points to."""
+
+    def test_symlink_is_kept(self, sqlite_env: Env) -> None:
+        env = sqlite_env
+        env.write(feeds={"nato-fr": "/fr.xml", "nato-en": "/en.xml"})
+        real = env.tmp / "etc" / "veille.toml"
+        real.parent.mkdir()
+        env.config.rename(real)
+        env.config.symlink_to(real)
+        assert env.veille("feeds", "pause", "nato-en")[0] == 0
+        assert env.config.is_symlink() and "enabled = false" in real.read_text()
