@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor import display, jsonout
+from monitor import display, jsonout, logsetup
 from monitor.config import Config, parse_duration
 from monitor.daemon import Daemon, owner_id, release_gone_owners, single_run_lock
 from monitor.dispatch import Dispatcher, DispatchReport
@@ -77,6 +77,7 @@ def check(config: Config, *, feeds: list[str] | None, dry_run: bool) -> int:
         if name not in names:
             raise UsageError(f"no feed named {name!r} in {config.path}; known: "
                              f"{', '.join(names) or 'none'}")
+    logsetup.warn_old_python()
     db = open_db(config)
     owner = owner_id()
     release_gone_owners(db, now())  # a crashed run's claims would make this run skip feeds
@@ -169,6 +170,7 @@ def print_dispatch(report: DispatchReport, tz: str = "UTC") -> None:
 
 
 def run(config: Config) -> int:
+    logsetup.warn_old_python()
     db = open_db(config)
     with single_run_lock(db):
         return Daemon(config, db).run(config.path)

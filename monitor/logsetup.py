@@ -71,14 +71,19 @@ _handler.addFilter(_redact)
 _handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
-def setup(verbose: bool, *, python: tuple[int, int, int] | None = None) -> None:
-    """Install the handler once; set the level on every call; warn about an old Python."""
+def setup(verbose: bool) -> None:
+    """Install the handler once; set the level on every call."""
     root = logging.getLogger()
     if _handler not in root.handlers:
         root.addHandler(_handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def warn_old_python(python: tuple[int, int, int] | None = None) -> None:
+    """One warning line when the running Python (or `python`) predates the security fixes;
+    `veille run` and `veille check` call it as they start, the commands that fetch and send."""
     warning = python_warning(python or sys.version_info[:3])
     if warning:
         logging.getLogger(__name__).warning("%s", warning)

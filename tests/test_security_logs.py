@@ -10,7 +10,6 @@ from feedgen import INDO_PACIFIC, rss
 from harness import Env
 
 from monitor import logsetup
-from monitor.cli import main
 from monitor.config import load_config
 from notifiers.webhook import WebhookNotifier
 
@@ -110,7 +109,8 @@ class TestOldPython:
     @pytest.mark.parametrize("release", [(3, 11, 7), (3, 11, 9), (3, 12, 0), (3, 12, 4)])
     def test_older_releases_warn_once(self, release: tuple[int, int, int],
                                       capsys: pytest.CaptureFixture[str]) -> None:
-        logsetup.setup(False, python=release)
+        logsetup.setup(False)
+        logsetup.warn_old_python(release)
         lines = [line for line in capsys.readouterr().err.splitlines() if "CVE-2024-6923" in line]
         shown = ".".join(map(str, release))
         assert len(lines) == 1 and f"WARNING monitor.logsetup: Python {shown} is older " in lines[0]
@@ -120,14 +120,19 @@ class TestOldPython:
                                          (3, 14, 2)])
     def test_supported_releases_are_quiet(self, release: tuple[int, int, int],
                                           capsys: pytest.CaptureFixture[str]) -> None:
-        logsetup.setup(False, python=release)
+        logsetup.setup(False)
+        logsetup.warn_old_python(release)
         assert "CVE-2024" not in capsys.readouterr().err
 
-    def test_the_cli_warns_on_this_machine_when_it_is_old(
-            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_run_and_check_warn_on_this_machine_when_it_is_old(
+            self, sqlite_env: Env) -> None:
         import sys
 
-        assert main(["init", str(tmp_path / "config.toml")]) == 0
-        err = capsys.readouterr().err
+        env = sqlite_env
+        env.feeds.set("/fr.xml", rss([INDO_PACIFIC]))
+        env.write(feeds={"nato-fr": "/fr.xml"})
         old = logsetup.python_warning(sys.version_info[:3]) is not None
-        assert ("CVE-2024-6923" in err) is old
+        _, _, err = env.veille("check")
+        assert err.count("CVE-2024-6923") == (1 if old else 0)
+        _, _, err = env.veille("validate")  # a listing or a validation: no noise
+        assert "CVE-2024-6923" not in err
