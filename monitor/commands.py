@@ -249,6 +249,7 @@ def feeds(config: Config, *, as_json: bool = False) -> int:
                 "next_poll": jsonout.utc(f.next_poll_at) if polled else None,
                 "items": f.item_count, "note": config.redact(note) or None,
                 "moved_to": f.moved_to})
+    fault = db.write_state()  # a full disk or a read-only database: the first thing to say
     db.dispose()
     stored = {d["name"] for d in documents}
     for feed in (*config.feeds, *config.paused):  # configured, not polled yet
@@ -259,6 +260,10 @@ def feeds(config: Config, *, as_json: bool = False) -> int:
                               "status": status, "consecutive_failures": 0, "last_poll": None,
                               "last_success": None, "next_poll": None, "items": 0,
                               "note": "not polled yet", "moved_to": None})
+    if fault is not None:
+        kind, sentence = fault
+        print(f"database {kind.upper()}: {config.redact(sentence)}",
+              file=sys.stderr if as_json else sys.stdout)
     if as_json:
         jsonout.emit(documents)
     else:

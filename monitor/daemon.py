@@ -11,6 +11,7 @@ STOP_GRACE. SIGHUP re-reads config.toml; an invalid new config is refused and th
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -36,7 +37,7 @@ from monitor.heartbeat import Heartbeat
 from monitor.owner import is_gone, owner_id
 from monitor.poll import Poller
 from storage import leases
-from storage.database import Database, private_file, sqlite_path
+from storage.database import Database, StorageError, StorageFaultError, private_file, sqlite_path
 
 __all__ = ["Daemon", "owner_id", "release_gone_owners", "single_run_lock"]
 
@@ -46,6 +47,7 @@ POLL_TICK = 5.0  # how often due feeds are looked for
 DISPATCH_TICK = 1.0  # how often due alerts are looked for (a read; sends run apart)
 FOLLOW_TICK = 5.0  # how often due followed pages are looked for
 STOP_GRACE = 30.0  # how long in-flight work may take after a stop signal
+MAINTENANCE_TICK = 60.0  # how often SQLite's write-ahead log is checkpointed and truncated
 
 
 def release_gone_owners(db: Database, now: datetime) -> dict[str, int]:
@@ -73,8 +75,19 @@ def single_run_lock(db: Database) -> Iterator[None]:
         yield  # PostgreSQL: several daemons share the feeds through leases
         return
     lock_path = path.with_name(path.name + ".lock")
-    private_file(lock_path)  # it names the host and the process: the owner's only
-    handle: IO[str] = open(lock_path, "a+")  # noqa: SIM115 - held for the process lifetime
+    writable = True
+    try:
+        private_file(lock_path)  # it names the host and the process: the owner's only
+        handle: IO[str] = open(lock_path, "a+")  # noqa: SIM115 - held for the process lifetime
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM) or not lock_path.exists():
+            raise StorageError(
+                f"cannot create the lock file {lock_path}: {exc.strerror or exc}; veille needs "
+                f"to write in the folder of its database {path}") from None
+        # A read-only database: the lock works on a file opened for reading, and veille
+        # runs, saying once that it cannot write, until it can.
+        handle = open(lock_path)  # noqa: SIM115
+        writable = False
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -84,10 +97,11 @@ def single_run_lock(db: Database) -> Iterator[None]:
             raise AlreadyRunningError(
                 f"another veille run ({holder}) is already using {path}; stop it first, or "
                 f"use PostgreSQL to run several daemons on one database") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
-        handle.flush()
+        if writable:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+            handle.flush()
         yield
     finally:
         handle.close()
@@ -136,6 +150,8 @@ class Daemon:
         self.reload_event = threading.Event()
         self.inflight = _InFlight()
         self.heartbeat = Heartbeat(db, self.owner, config.veille.lease, self._now)
+        self._synced = False
+        db.fault.report = True  # one log line per full-disk or read-only episode
         self._build()
 
     def _build(self) -> None:
@@ -152,9 +168,24 @@ class Daemon:
             return
         with self.inflight.track(), metrics.poll_cycle():
             try:
+                if not self._synced:  # the database could not be written at start
+                    self._start_up()
                 self.poller.poll()
+            except StorageFaultError:
+                pass  # said once by the database; the next tick tries again
             except Exception:
                 log.exception("poll cycle failed; will try again at the next tick")
+
+    def _start_up(self) -> None:
+        """Bring the feeds in step with the config and free the claims of a veille process
+        that is gone (a write: retried by the poll job while the database cannot be written)."""
+        self.poller.sync_feeds()
+        release_gone_owners(self.db, self._now())
+        self._synced = True
+
+    def maintenance_job(self) -> None:
+        """Keep SQLite's write-ahead log small, so that it never holds on to disk space."""
+        self.db.checkpoint()
 
     def follow_job(self) -> None:
         """Check the followed article pages that are due."""
@@ -163,6 +194,8 @@ class Daemon:
         with self.inflight.track():
             try:
                 self.follower.check()
+            except StorageFaultError:
+                pass  # said once by the database; the next tick tries again
             except Exception:
                 log.exception("page check cycle failed; will try again at the next tick")
 
@@ -172,6 +205,8 @@ class Daemon:
             return
         try:
             self.dispatcher.tick()
+        except StorageFaultError:
+            pass  # said once by the database; the next tick tries again
         except Exception:
             log.exception("dispatch failed; will try again at the next tick")
 
@@ -188,7 +223,10 @@ class Daemon:
         self._build()  # jobs started from now on use the new config
         self.dispatcher.adopt_limits(old)
         old.stopping.set()  # its sends in flight finish; it starts no more
-        self.poller.sync_feeds()
+        try:
+            self.poller.sync_feeds()
+        except StorageFaultError:
+            self._synced = False  # the poll job syncs once the database can be written
         # Jobs already running still use the old notifiers: close them once those are done.
         self.inflight.wait_idle(STOP_GRACE)
         old.wait_idle(STOP_GRACE)
@@ -209,8 +247,10 @@ class Daemon:
         for sig, handler in ((signal.SIGTERM, on_stop), (signal.SIGINT, on_stop),
                              (signal.SIGHUP, on_hup)):
             previous[sig] = signal.signal(sig, handler)
-        self.poller.sync_feeds()
-        release_gone_owners(self.db, self._now())
+        try:
+            self._start_up()
+        except StorageFaultError:
+            pass  # said once by the database; the poll job tries again
         tick = min([POLL_TICK, *(f.interval for f in self.config.feeds)])
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
@@ -221,6 +261,8 @@ class Daemon:
                           name="dispatch", next_run_time=now)
         scheduler.add_job(self.follow_job, "interval", seconds=FOLLOW_TICK, id="follow",
                           name="check followed pages", next_run_time=now)
+        scheduler.add_job(self.maintenance_job, "interval", seconds=MAINTENANCE_TICK,
+                          id="maintenance", name="checkpoint the database")
         scheduler.start()
         metrics.daemon_started(lambda: bool(scheduler.running))
         console = _start_console(self)  # its own thread and loop: never in the poll's way

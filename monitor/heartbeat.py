@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from storage import leases
-from storage.database import Database
+from storage.database import Database, StorageFaultError
 from storage.leases import Leased
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,8 @@ class Heartbeat:
                 for kind, ids in work.items():
                     leases.renew(session, kind, ids, self.owner, now, self.seconds)
         except Exception as exc:  # a full disk, a read-only or unreachable database
-            # Logged once per episode: the work that needs the database says more.
-            if not self._failing:
+            # Logged once per episode (a full disk or a read-only database: by the database).
+            if not self._failing and not isinstance(exc, StorageFaultError):
                 log.warning("leases could not be renewed (will try again): %s",
                             _short(exc))
             self._failing = True

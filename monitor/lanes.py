@@ -12,6 +12,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from storage.database import StorageFaultError
+
 log = logging.getLogger(__name__)
 
 
@@ -51,6 +53,8 @@ class Lane:
     def _run(self, work: Callable[[], None]) -> None:
         try:
             work()
+        except StorageFaultError:
+            pass  # a full disk or a read-only database: said once by the database
         except Exception:  # a bug in a send loop must not kill the lane's slot for good
             log.exception("sending through %s failed; will try again at the next tick",
                           self.name)

@@ -37,7 +37,7 @@ from monitor.route import Router
 from storage import feeds as feed_store
 from storage import items as item_store
 from storage import leases
-from storage.database import Database
+from storage.database import Database, StorageFaultError
 from storage.feeds import FeedSpec
 from storage.models import Feed
 
@@ -302,6 +302,8 @@ class Poller:
         except _DryRun as rolled_back:
             outcome = rolled_back.outcome
             self._abandon([claim.id])
+        except StorageFaultError:
+            raise  # nothing can be written now, this feed's failure neither: stop the cycle
         except Exception as exc:  # one feed's data must not stop the other feeds
             return self._record_failed(claim, result, exc, now, dry_run)
         if outcome.status in ("failed", "gone"):
@@ -345,6 +347,8 @@ class Poller:
                 outcomes = [self._record(session, claim, result, None, None, now,
                                          feed=rows.get(claim.id), loaded=True)
                             for claim, result in batch]
+        except StorageFaultError:
+            raise  # one by one would fail the same way
         except Exception:
             log.exception("recording %d unchanged feeds together failed; one by one",
                           len(batch))

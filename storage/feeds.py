@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage import leases
@@ -32,13 +34,14 @@ def sync(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncRepo
     rows = {f.name: f for f in session.scalars(select(Feed))}
     created: list[str] = []
     changed: list[str] = []
+    new: list[dict[str, object]] = []
     for spec in specs:
         row = rows.get(spec.name)
         if row is None:
-            session.add(Feed(name=spec.name, url=spec.url, fetch_url=spec.url, title="",
-                             next_poll_at=now, created_at=now, status="new",
-                             consecutive_failures=0, baselined=False, failing_notified=False,
-                             item_count=0))
+            new.append({"name": spec.name, "url": spec.url, "fetch_url": spec.url, "title": "",
+                        "next_poll_at": now, "created_at": now, "status": "new",
+                        "consecutive_failures": 0, "baselined": False,
+                        "failing_notified": False, "item_count": 0})
             created.append(spec.name)
         elif row.url != spec.url:
             row.url = spec.url
@@ -51,6 +54,10 @@ def sync(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncRepo
             row.next_poll_at = now
             row.url_changed_at = now
             changed.append(spec.name)
+    if new:
+        # Several daemons starting at once all see these feeds missing: one inserts each.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(Feed).on_conflict_do_nothing(index_elements=["name"]), new)
     session.flush()
     return SyncReport(tuple(created), tuple(changed))
 

@@ -153,10 +153,11 @@ class TimedFeeds(FeedServer):
 def start_daemon(config: Path, *extra: str) -> subprocess.Popen[str]:
     """`veille run -c config` as a real process, its output in files beside the config."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = open(config.with_suffix(".out"), "a")  # noqa: SIM115 - closed with the process
-    err = open(config.with_suffix(".err"), "a")  # noqa: SIM115
-    return subprocess.Popen([sys.executable, "-m", "monitor", "run", "-c", str(config), *extra],
-                            stdout=out, stderr=err, text=True, env=env, cwd=config.parent)
+    with open(config.with_suffix(".out"), "a") as out, \
+            open(config.with_suffix(".err"), "a") as err:  # the child keeps its own copies
+        return subprocess.Popen([sys.executable, "-m", "monitor", "run", "-c", str(config),
+                                 *extra], stdout=out, stderr=err, text=True, env=env,
+                                cwd=config.parent)
 
 
 def log_of(config: Path) -> str:

@@ -17,7 +17,10 @@ FEEDS = 6
 
 
 def _config(path: Path, database: str, feeds: FeedServer, hook: WebhookServer) -> None:
-    text = f'[veille]\ndatabase = "{database}"\njitter = 0\ntimeout = "5s"\n'
+    # Every feed fetched at once (per_host), so that the first run holds all its leases
+    # while the second one starts.
+    text = (f'[veille]\ndatabase = "{database}"\njitter = 0\ntimeout = "15s"\n'
+            f'per_host = {FEEDS}\n')
     for i in range(FEEDS):
         text += f'\n[[feed]]\nname = "feed-{i}"\nurl = "{feeds.url(f"/f{i}.xml")}"\n'
     text += f'''
@@ -52,10 +55,10 @@ class TestTwoProcesses:
             first = _check(config)
             baseline = first.communicate(timeout=60)
             assert first.returncode == 0, baseline
-            for i in range(FEEDS):  # slow answers, so that the two runs overlap
-                items = [SEED.but(guid=f"s{i}"), INDO_PACIFIC.but(guid=f"p{i}"),
+            for i in range(FEEDS):  # slow answers (longer than a process start), so that
+                items = [SEED.but(guid=f"s{i}"), INDO_PACIFIC.but(guid=f"p{i}"),  # they overlap
                          LATVIA.but(guid=f"l{i}")]
-                feed_server.set(f"/f{i}.xml", rss(items, title=f"F{i}"), delay=1.5)
+                feed_server.set(f"/f{i}.xml", rss(items, title=f"F{i}"), delay=8)
             feed_server.reset_stats()
             runs = [_check(config)]
             deadline = time.monotonic() + 30
