@@ -30,12 +30,18 @@ def _change_line(change: ChangeView, view: AlertView) -> str:
     return f"    {change.label}{view.labels['colon']} {text}"
 
 
-def format_alert(alert: Alert) -> str:
-    """The block printed for `alert`: headline, facts, then each change as before → after."""
+BOLD, PLAIN = "\x1b[1m", "\x1b[0m"
+
+
+def format_alert(alert: Alert, *, colour: bool = False) -> str:
+    """The block printed for `alert`: headline, facts, then each change as before → after.
+    With `colour` (a terminal), the words that made it match are bold in the headline."""
     view = build_view(alert)
     colon = view.labels["colon"]
     when = format_local(alert.occurred_at, alert.timezone, alert.language)
-    lines = [f"── veille · {when} ──", highlight.mark(view.headline, view.highlights, "*")]
+    headline = highlight.mark(view.headline, view.highlights, BOLD, PLAIN) if colour \
+        else view.headline
+    lines = [f"── veille · {when} ──", headline]
     width = view.label_width + 1
     for row in view.rows:
         text = f"{row.text} ({row.note})" if row.note else row.text
@@ -93,11 +99,18 @@ class ConsoleNotifier:
 
     def send(self, alert: Alert) -> None:
         """Print one block for `alert`; a closed or broken stream is a transient failure."""
-        self._write(format_alert(alert))
+        self._write(format_alert(alert, colour=self._terminal()))
 
     def send_digest(self, alerts: Sequence[Alert]) -> None:
         """Print one block for the digest of `alerts`, grouped by watch, newest first."""
         self._write(format_digest(alerts))
+
+    def _terminal(self) -> bool:
+        """Whether the stream is a terminal (a closed one is not: writing will say so)."""
+        try:
+            return bool(self._target().isatty())
+        except (AttributeError, OSError, ValueError):
+            return False
 
     def _write(self, block: str) -> None:
         target = self._target()

@@ -76,10 +76,12 @@ class TestChannels:
         assert "&lt;b&gt;renforcent&lt;/b&gt;" in html  # the rest still escaped
         assert "Exercice *cyber* : la *République de\nCorée* et l’OTAN." in text
 
-    def test_console_headline(self) -> None:
+    def test_console_headline_bold_on_a_terminal(self) -> None:
         from notifiers.console import format_alert
 
-        assert "*République de Corée*" in format_alert(self.ALERT).splitlines()[1]
+        assert "\x1b[1mRépublique de Corée\x1b[0m" in format_alert(
+            self.ALERT, colour=True).splitlines()[1]
+        assert "\x1b" not in format_alert(self.ALERT)  # a file or the journal: plain text
 
     def test_chat_formats(self) -> None:
         from notifiers.formats import render
