@@ -145,6 +145,10 @@ class TimedFeeds(FeedServer):
                              request.headers.get("user-agent", "")))
         return super()._begin(request)
 
+    def __enter__(self) -> TimedFeeds:
+        super().__enter__()
+        return self
+
     def polls(self, path: str) -> list[tuple[float, str]]:
         with self._times:
             return [(at, agent) for at, p, agent in self.log if p == path]
@@ -190,3 +194,27 @@ def stop(proc: subprocess.Popen[str], timeout: float = 40) -> int:
 def kill9(proc: subprocess.Popen[str]) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
+
+
+SECRET = "whsec_" + "dmVpbGxlLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXM="  # 32 bytes
+
+
+def daemon_config(path: Path, database: str, feeds: dict[str, str], hooks: dict[str, str],
+                  veille: str = "", hook_extra: str = "") -> Path:
+    """A config.toml for `veille run`: `feeds` and webhook notifiers `hooks` (name → URL),
+    one watch on "Indo-Pacifique" routed to every hook; each webhook signs its requests."""
+    text = f'''[veille]
+database = "{database}"
+jitter = 0
+timeout = "5s"
+{veille}
+'''
+    for name, url in feeds.items():
+        text += f'\n[[feed]]\nname = "{name}"\nurl = "{url}"\n'
+    text += ('\n[[watch]]\nname = "indo-pacific"\nkeywords = ["Indo-Pacifique"]\n'
+             f'notify = {list(hooks)!r}\n'.replace("'", '"'))
+    for name, url in hooks.items():
+        text += (f'\n[notifier.{name}]\ntype = "webhook"\nurl = "{url}"\n'
+                 f'secret = "{SECRET}"\n{hook_extra}\n')
+    path.write_text(text, encoding="utf-8")
+    return path
