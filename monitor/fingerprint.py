@@ -64,8 +64,8 @@ def _insensitive(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 
 # Relative times that pages and forums print ("il y a 5 minutes", "3 hours ago") change with
-# every rebuild and never carry news (months and years are left alone: "il y a 20 ans" is prose): every feed treats them as volatile, as if listed in its
-# `ignore_text`.
+# every rebuild and never carry news: every feed treats them as volatile, as if listed in its
+# `ignore_text`. Months and years are left alone: "il y a 20 ans" is prose.
 RELATIVE_TIME = re.compile(
     r"\b(?:il\s+y\s+a|depuis)\s+(?:environ\s+)?\d{1,4}\s*(?:secondes?|sec|minutes?|min|heures?"
     r"|h|jours?|j|semaines?)\b\.?"
