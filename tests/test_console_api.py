@@ -289,3 +289,26 @@ class TestReadiness:
         finally:
             console.stop()
             db.dispose()
+
+
+class TestFeedHealth:
+    """The overview says which feed fails, since when and why, without its secrets."""
+
+    def test_a_failing_feed(self, tmp_path: Path) -> None:
+        with console_site(tmp_path, extra="") as site:
+            site.feeds.set("/hostile.xml", b"gone wrong", status=500)
+            for _ in range(3):  # failing_after = 3
+                site.veille("check", "--feed", "hostile")
+            body = fetch(site.url + "/")[2].decode()
+            assert "failing since" in body and "(3 polls)" in body
+            assert "HTTP 500" in body
+            feeds = {f["name"]: f for f in json.loads(fetch(site.url + "/api/v1/feeds")[2])
+                     ["data"]}
+            assert feeds["hostile"]["status"] == "failing"
+            assert feeds["hostile"]["consecutive_failures"] == 3
+            assert feeds["nato-fr"]["status"] == "ok"
+            metrics = fetch(site.url + "/metrics")[2].decode()
+            assert "veille_feeds_failing 1.0" in metrics
+            events = json.loads(fetch(site.url + "/api/v1/events?type=feed.failing")[2])
+            assert [e["feed"] for e in events["data"]] == ["hostile"]
+            assert SECRET not in body + metrics

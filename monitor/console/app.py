@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 import logging
 import secrets
@@ -104,8 +105,6 @@ def _authorised(console: Console, request: web.Request) -> bool:
         return True
     if not http.password_hash:
         return False
-    import hashlib
-
     # PBKDF2 is slow on purpose: remember the passwords that matched, by digest only.
     known = hashlib.sha256(f"{http.password_hash}\0{password}".encode()).hexdigest()
     if known in console._verified:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -19,6 +19,7 @@ from monitor.console.app import Console, console_of
 from monitor.console.retry import retry_now
 from notifiers.render import format_local, one_line
 from storage import console as store
+from storage.models import Feed
 
 T = TypeVar("T")
 EVENT_TYPES = ("item.new", "item.changed", "feed.failing", "feed.recovered", "test")
@@ -48,15 +49,15 @@ def _ago(dt: datetime | None) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
-def _health(feed: Any, configured: set[str]) -> tuple[str, str]:
+def _health(feed: Feed, configured: set[str], when: Callable[[datetime | None], str]
+            ) -> tuple[str, str]:
     """(css class, words) of a feed's health."""
     if feed.name not in configured:
         return "muted", "removed from config.toml"
     if feed.status == "gone":
         return "bad", "gone (410): no longer polled"
     if feed.status == "failing":
-        since = f" since {feed.last_success_at:%Y-%m-%d %H:%M} UTC" if feed.last_success_at \
-            else ""
+        since = f" since {when(feed.last_success_at)}" if feed.last_success_at else ""
         return "bad", f"failing{since} ({feed.consecutive_failures} polls)"
     if feed.moved_to:
         return "warn", "moved — update config.toml"
@@ -81,7 +82,8 @@ async def overview(request: web.Request) -> web.Response:
             for watch in store.hits_of(row.event):
                 if watch in hits and len(hits[watch]) < 5:
                     hits[watch].append(row)
-        rows = [dict(feed=f, health=_health(f, configured), url=views.feed_url(config, f),
+        when = _when(console)
+        rows = [dict(feed=f, health=_health(f, configured, when), url=views.feed_url(config, f),
                      error=config.redact(f.last_error or f.warning or ""),
                      next=_ago(f.next_poll_at) if f.status != "gone" and f.name in configured
                      else "–") for f in feeds]

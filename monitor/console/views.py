@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -45,14 +45,8 @@ def alert_view(row: EventRow, config: Config) -> AlertView:
                         matched=list(dict.fromkeys(t for terms in hits.values() for t in terms)))
     alert = build_alert(Claimed(delivery, row.event, row.feed, row.item, row.version), config)
     if alert.error:
-        alert = _replace_error(alert, config.redact(alert.error))
+        alert = replace(alert, error=config.redact(alert.error))
     return build_view(alert)
-
-
-def _replace_error(alert: Any, error: str) -> Any:
-    from dataclasses import replace
-
-    return replace(alert, error=error)
 
 
 def highlight(text: str | None, terms: list[str]) -> Markup:
