@@ -78,6 +78,7 @@ class Settings:
     lease: float = 60.0  # how long a claim outlives a crashed owner; renewed while it works
     notifier_failing_after: float = 1800.0  # failing this long raises notifier.failing
     keep: float | None = None  # retention of old versions and sent alerts; None: forever
+    http: HttpSettings = HttpSettings()
 
 
 @dataclass(frozen=True)

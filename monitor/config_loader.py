@@ -189,6 +189,7 @@ class _Loader(Problems):
             lease=s.lease,
             notifier_failing_after=s.notifier_failing_after,
             keep=s.keep,
+            http=self._http(s),
         )
 
     def _http(self, s: _VeilleSchema) -> HttpSettings:

@@ -246,6 +246,7 @@ class _VeilleSchema(_Schema):
     lease: Annotated[float, _checked(_lease)] = 60.0
     notifier_failing_after: _Positive = 1800.0
     keep: Annotated[float | None, _checked(_keep)] = None
+    http: _HttpSchema = _HttpSchema()
 
 
 class _FeedSchema(_Schema):

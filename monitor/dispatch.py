@@ -31,6 +31,7 @@ from sqlalchemy import update
 from monitor import schedule
 from monitor.alerts import build_alert
 from monitor.config import Config
+from monitor.console import metrics
 from monitor.digest import due_at_for, reschedule
 from monitor.heartbeat import Heartbeat
 from monitor.lanes import Lane
@@ -244,7 +245,7 @@ class Dispatcher:
                 return attempts, self._defer(name, batches[i:], limit)
             if not self._renew(batch):
                 continue  # our claim expired and another process took these rows
-            attempts.extend(self._send_batch(name, batch))
+            attempts.extend(metrics.attempted(self._send_batch(name, batch)))
             with self._lock:
                 drained = name in self._drained
             if drained and i + 1 < len(batches):
