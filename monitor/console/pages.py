@@ -145,8 +145,14 @@ async def alerts(request: web.Request) -> web.Response:
         for r in rows[:PAGE_SIZE]:
             view = views.alert_view(r, config)
             terms = [t for ts in store.hits_of(r.event).values() for t in ts]
-            shown.append(dict(row=r, view=view, title=views.highlight(view.title, terms),
-                              summary=views.highlight(view.summary, terms),
+            # The view marks what the event's recorded spans cover, as the email does;
+            # events recorded before spans existed are marked by their terms.
+            marked = bool(view.highlights)
+            shown.append(dict(row=r, view=view,
+                              title=view.title_html if marked else views.highlight(view.title,
+                                                                                    terms),
+                              summary=view.summary_html if marked else views.highlight(
+                                  view.summary, terms),
                               deliveries=deliveries.get(r.event.id, [])))
         query = {k: v for k, v in request.query.items() if k != "page"}
         return console.render(
