@@ -164,26 +164,30 @@ def decode_document(body: bytes, headers: Mapping[str, str]) -> Decoded:
     if body.isascii():
         return _finish(body.decode("ascii"), declared[0] if declared else "utf-8", 0, [])
     first = declared[0] if declared else "utf-8"
-    if first != "utf-8" and not _single_byte(first):
-        return _multi_byte(body, first, declared, said)
-    # UTF-8 or a single-byte encoding: each entry is read in the one its own bytes are
-    # written in, so that an entry pasted from another encoding stays that entry's affair.
-    other = first if first != "utf-8" else next(
-        (n for n in declared if n != "utf-8" and _single_byte(n)), "cp1252")
+    # Each entry is read in the encoding its own bytes are written in, so that an entry pasted
+    # from another encoding stays that entry's affair.
+    legacy = [n for n in declared if n != "utf-8"] or ["cp1252"]
     pieces: list[str] = []
     in_utf8 = in_other = repaired = 0
+    used_legacy: list[str] = []
     for segment in _segments(body):
         valid, stray = utf8_evidence(segment)
-        if valid >= stray:
+        if _reads_as_utf8(segment, valid, stray, first, legacy[0]):
             pieces.append(segment.decode("utf-8", "veille-utf8-repair"))
             in_utf8 += valid > 0
             repaired += stray
-        else:
-            text, bad = _decode(segment, other)
-            pieces.append(text)
-            in_other += 1
-            repaired += bad
-    chosen = "utf-8" if in_utf8 >= in_other else other
+            continue
+        codec = next((n for n in legacy if _decodes(segment, n)), legacy[0])
+        text, bad = _decode(segment, codec)
+        pieces.append(text)
+        in_other += 1
+        repaired += bad
+        if codec not in used_legacy:
+            used_legacy.append(codec)
+    other = used_legacy[0] if used_legacy else legacy[0]
+    # The document's encoding is the one most of its entries are in; a tie goes to its label.
+    chosen = "utf-8" if in_utf8 > in_other or (in_utf8 == in_other and first == "utf-8") \
+        else other
     named = _NAMES.get(other, other)
     warnings: list[str] = []
     if in_other and in_utf8:
@@ -192,13 +196,31 @@ def decode_document(body: bytes, headers: Mapping[str, str]) -> Decoded:
         warnings.append(f"{count} entr{'y' if count == 1 else 'ies'} of this {major} feed "
                         f"{'is' if count == 1 else 'are'} written in {minor}; veille read "
                         f"{'it' if count == 1 else 'them'} so.")
-    elif chosen not in declared:
+    elif (declared and chosen not in declared) or (not declared and chosen != "utf-8"):
+        # Unlabelled UTF-8 is XML's default, nothing to say.
         shown = _NAMES.get(chosen, chosen)
         warnings.append(f"The feed is {'declared as ' + said if said else 'not labelled'} "
                         f"but is written in {shown}; veille read it as {shown}.")
     if repaired:
         warnings.append(_repaired(repaired, "UTF-8" if in_utf8 else named))
     return _finish("".join(pieces), chosen, repaired, warnings)
+
+
+def _reads_as_utf8(segment: bytes, valid: int, stray: int, declared: str,
+                   legacy: str) -> bool:
+    """Whether one piece of the document is written in UTF-8.
+
+    In a feed labelled UTF-8 (or not at all), any valid multi-byte sequence says so: its stray
+    bytes are repaired one by one. In a feed labelled in a single-byte encoding, UTF-8 must
+    outweigh the stray bytes; in one labelled in a multi-byte encoding (Shift_JIS, GB18030,
+    EUC-KR), whose pairs can look like UTF-8 by chance, the piece must be UTF-8 throughout."""
+    if valid == 0:
+        return stray == 0
+    if declared == "utf-8":
+        return True
+    if _single_byte(legacy):
+        return valid >= stray
+    return stray == 0 and (len(_HIGH.findall(segment)) >= 4 or not _decodes(segment, legacy))
 
 
 def _repaired(count: int, encoding: str) -> str:
@@ -212,26 +234,6 @@ def _segments(body: bytes) -> list[bytes]:
     starts = [m.start() for m in _ENTRY_START.finditer(body)]
     bounds = [0, *[s for s in starts if s > 0], len(body)]
     return [body[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-
-
-def _multi_byte(body: bytes, first: str, declared: list[str], said: str) -> Decoded:
-    """A document declared in a multi-byte encoding (Shift_JIS, GB18030, EUC-KR, Big5)."""
-    if _decodes(body, first):
-        return _finish(body.decode(first), first, 0, [])
-    valid, stray = utf8_evidence(body)
-    warnings: list[str] = []
-    if valid > 0 and valid >= stray:
-        chosen = "utf-8"
-    else:
-        chosen = next((n for n in declared[1:] if _decodes(body, n)), first)
-    if chosen != first:
-        shown = _NAMES.get(chosen, chosen)
-        warnings.append(f"The feed is declared as {said} but is written in {shown}; veille "
-                        f"read it as {shown}.")
-    text, repaired = _decode(body, chosen)
-    if repaired:
-        warnings.append(_repaired(repaired, _NAMES.get(chosen, chosen)))
-    return _finish(text, chosen, repaired, warnings)
 
 
 def _decodes(body: bytes, name: str) -> bool:

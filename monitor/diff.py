@@ -22,14 +22,23 @@ __all__ = ["VersionFields", "cap_text", "changed_paragraphs", "diff", "iso_insta
 # Most telling first: a silent version carries the reason of its weightiest difference.
 _SILENT_ORDER = ("link-only", "truncation", "volatile", "encoding", "cosmetic")
 # Ways a UTF-8 text is misread as a single-byte one (feedparser's whole-document fallbacks).
-_MISREADINGS = ("cp1252", "iso8859-2", "latin-1", "iso8859-15")
+_MISREADINGS = ("cp1252", "iso8859-2", "latin-1", "iso8859-15", "cp1251", "koi8-r", "cp932",
+                "gb18030", "cp949", "big5")
 
 # Trailing truncation markers, peeled one at a time from the end of a summary.
 # WordPress writes "Continue reading <title> →"; others "Lire la suite »", "[Read more]".
 _MARKERS = (
-    re.compile(r"(?:\[\s*(?:…|\.{3})\s*\]|\(\s*(?:…|\.{3})\s*\)|…|\.{3,})[»›→>]?$"),
-    re.compile(r"(?:[\[(]\s*)?(?<!\w)(?:lire\s+la\s+suite|read\s+more|continue\s+reading"
-               r"(?:\s[^.!?\n]{0,150})?)(?:\s*[\])])?(?:\s*[»›→>])?$", re.IGNORECASE),
+    re.compile(r"(?:\[\s*(?:…|\.{3})\s*\]|\(\s*(?:…|\.{3})\s*\)|…+|\.{3,})[»›→>]?$"),
+    re.compile(r"(?:[\[(]\s*)?(?<!\w)(?:lire\s+la\s+suite|lire\s+plus|en\s+savoir\s+plus"
+               r"|continuer\s+la\s+lecture|read\s+more|read\s+the\s+full\s+(?:story|article)"
+               r"|continue\s+reading(?:\s[^.!?\n]{0,150})?|weiterlesen|mehr\s+lesen"
+               r"|leer\s+m[aá]s|seguir\s+leyendo|continuar\s+leyendo|czytaj\s+dalej"
+               r"|czytaj\s+wi[eę]cej|cite[sș]te\s+mai\s+mult|leggi\s+(?:tutto|di\s+pi[uù])"
+               r"|lees\s+meer|читать\s+далее|подробнее|читати\s+далі)"
+               r"(?:\s*[\])])?(?:\s*(?:>>|[»›→>\"']))?$", re.IGNORECASE),
+    # Chinese, Japanese and Korean markers follow the text with no space to bound a word.
+    re.compile(r"(?:阅读全文|閱讀全文|查看全文|続きを読む|もっと読む|더\s?보기|계속\s?읽기)"
+               r"(?:\s*[»›→>])?$"),
 )
 _MAX_MARKERS = 3  # "… Lire la suite »" is two; more is text, not a trailer
 _MARKER_WINDOW = 200  # no marker is longer: searching a short tail keeps long input cheap
@@ -81,11 +90,12 @@ def _misread(text: str) -> str | None:
 
 
 def _equal_but_for_replacements(one: str, other: str) -> bool:
-    """Whether `other` is `one` with each U+FFFD standing for at most two characters."""
+    """Whether `other` is `one` with each U+FFFD standing for one character or two (compared
+    folded; a Hangul syllable folds to up to three letters, an accented one to two)."""
     parts = fold(one).split("\ufffd")
     if len(parts) == 1 or len(parts) > 64:
         return fold(one) == fold(other)
-    return re.fullmatch(".{0,2}".join(map(re.escape, parts)), fold(other)) is not None
+    return re.fullmatch(".{0,6}".join(map(re.escape, parts)), fold(other)) is not None
 
 
 def _same_but_for_decoding(before: str, after: str) -> bool:

@@ -6,6 +6,7 @@ entry dates that feedparser's mapping loses.
 from __future__ import annotations
 
 import html
+import html.entities
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ _ENTITY_VALUE = re.compile(rb"<!ENTITY\s+([^\s%][^\s\"'>]*)\s+(?:\"([^\"]*)\"|'(
 _SAFE_VALUE = re.compile(rb"(?:&#[0-9]{1,7};|&#x[0-9A-Fa-f]{1,6};|[^&<%]){0,16}")
 _REFERENCE = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|&([^\s&;<]+);", re.DOTALL)
 _PREDEFINED = frozenset({b"lt", b"gt", b"amp", b"apos", b"quot"})
+_HTML5: dict[str, str] = html.entities.html5
 _ANY_DECLARATION = re.compile(rb"<!(?:ENTITY|DOCTYPE)[^>]*>?")
 _HTML_START = re.compile(rb"\A(?:\s+|(?><\?.*?\?>)|(?><!--.*?-->))*+<(?:!DOCTYPE\s+html|html)\b",
                          re.IGNORECASE | re.DOTALL)
@@ -46,6 +48,7 @@ def prepare(body: bytes, headers: Mapping[str, str]) -> Prepared:
     decoded = decode_document(body, headers)
     warnings = list(decoded.warnings)
     data, doctype, dropped = _neutralise_doctype(decoded.text.encode("utf-8"))
+    data = _html_references(data)
     if dropped:
         warnings.append("The feed declares XML entities that veille does not expand "
                         f"({', '.join(sorted(dropped)[:5])}); they were left out.")
@@ -151,6 +154,25 @@ def embedded_feed(data: bytes) -> bytes | None:
             inner = html.unescape(inner.decode("utf-8")).encode("utf-8")
         return b'<?xml version="1.0" encoding="utf-8"?>\n' + inner
     return None
+
+
+def _html_references(data: bytes) -> bytes:
+    """HTML's named character references (`&eacute;`, `&rsquo;`, `&nbsp;`), which feeds use
+    as if XML knew them (RSS 0.91 declares them in the Netscape DTD that nobody loads), written
+    as numeric ones: expat refuses a whole document for one undefined entity."""
+    if b"&" not in data:
+        return data
+
+    def numeric(m: re.Match[bytes]) -> bytes:
+        name = m.group(1)
+        if name is None or name in _PREDEFINED:
+            return m.group(0)
+        chars = _HTML5.get(name.decode("ascii", "replace") + ";")
+        if chars is None:
+            return m.group(0)
+        return b"".join(b"&#%d;" % ord(c) for c in chars)
+
+    return _REFERENCE.sub(numeric, data)
 
 
 def html_page_title(data: bytes) -> str | None:

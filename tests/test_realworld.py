@@ -478,3 +478,72 @@ class TestRelativeTimes:
         from monitor.fingerprint import strip_volatile
         assert strip_volatile("Il y a 20 ans, l’OTAN s’élargissait", []) == \
             "Il y a 20 ans, l’OTAN s’élargissait"
+
+
+class TestFoundByTheCorpus:
+    """Cases the regression corpus found, each in its smallest form."""
+
+    def test_utf8_entry_with_more_stray_bytes_than_valid_ones(self) -> None:
+        from monitor.decoding import decode_document
+        body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t'
+                '</title><item><title>Brötzmann</title></item><item><title>').encode() + \
+            b"\x93Talks \xe2\x80\x94 day one\x94</title></item></channel></rss>"
+        text = decode_document(body, {"content-type": "application/rss+xml; charset=utf-8"}).text
+        assert "<title>“Talks — day one”</title>" in text and "Brötzmann" in text
+
+    @pytest.mark.parametrize(("codec", "native", "pasted"), [
+        ("shift_jis", "国防相が会合", "黒海沿岸の同盟国"),
+        ("gb2312", "北约外长会议", "黑海沿岸盟国"),
+        ("euc-kr", "국방장관 회의", "흑해 연안 동맹국"),
+    ])
+    def test_utf8_entry_pasted_into_a_multi_byte_feed(self, codec: str, native: str,
+                                                     pasted: str) -> None:
+        from monitor.decoding import decode_document
+        body = (f'<?xml version="1.0" encoding="{codec}"?><rss version="2.0"><channel><title>'
+                f"t</title><item><title>{native}</title></item>").encode(codec) + \
+            f"<item><title>{pasted}</title></item>".encode() + b"</channel></rss>"
+        decoded = decode_document(body, {"content-type": f"text/xml; charset={codec}"})
+        assert native in decoded.text and pasted in decoded.text
+        assert decoded.warnings and "written in UTF-8" in decoded.warnings[0]
+
+    def test_unlabelled_utf8_needs_no_warning(self) -> None:
+        body = document(*FRENCH).replace(' encoding="UTF-8"', "").encode()
+        assert parse_feed(body, url="https://ex.org/f").warning is None
+
+    def test_html_named_references_do_not_damage_the_feed(self) -> None:
+        body = (b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<!DOCTYPE rss PUBLIC "-//Netscape'
+                b' Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-'
+                b'0.91.dtd">\n<rss version="0.91"><channel><title>D&eacute;fense</title><link>'
+                b"https://x.org/</link><description>d</description><item><title>L&rsquo;OTAN "
+                b"&amp; la Cor&eacute;e&nbsp;du Sud</title><link>https://x.org/1</link></item>"
+                b"</channel></rss>")
+        feed = parse_feed(body, url="https://x.org/f")
+        assert feed.warning is None and feed.title == "Défense"
+        assert [e.title for e in feed.entries] == ["L’OTAN & la Corée du Sud"]
+
+    def test_a_cut_hangul_syllable_fixed_is_not_a_change(self) -> None:
+        from monitor.diff import diff
+        from monitor.records import Entry
+
+        def version(title: str) -> Entry:
+            return Entry(key="k", guid="g", link=None, display_link=None, title=title,
+                         summary="", content="", published=None, updated=None)
+
+        result = diff(version("센터 설\ufffd"), version("센터 설립"), identified_by_guid=True)
+        assert (result.kind, result.reason) == ("silent", "encoding")
+
+    @pytest.mark.parametrize("marker", [
+        " … weiterlesen", " Leer más", " Czytaj dalej »", ' Czytaj dalej "', " Citește mai mult",
+        " Читать далее", "……阅读全文", "…続きを読む", " 더보기", " Lire la suite »"])
+    def test_truncation_markers_of_many_languages(self, marker: str) -> None:
+        from monitor.diff import diff
+        from monitor.records import Entry
+        full = ("Die Minister trafen sich in Brüssel.\nSie sprachen über die Unterstützung der "
+                "Ukraine und die Abschreckung im Osten des Bündnisgebiets.")
+
+        def version(content: str) -> Entry:
+            return Entry(key="k", guid="g", link=None, display_link=None, title="t",
+                         summary="", content=content, published=None, updated=None)
+
+        result = diff(version(full), version(full[:70] + marker), identified_by_guid=True)
+        assert (result.kind, result.reason) == ("silent", "truncation")
