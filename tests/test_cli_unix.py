@@ -81,7 +81,7 @@ class TestClosedPipe:
         env.write(feeds={"nato-fr": "/fr.xml"}, veille='first_run = "notify"')
         env.veille("check")
         veille = f"{shlex.quote(sys.executable)} -m monitor -c {shlex.quote(str(env.config))}"
-        for command in ("history", "deliveries", "validate", "check", "items"):
+        for command in ("history", "check"):  # the others: test_listing_into_a_closed_pipe
             done = subprocess.run(f"{veille} {command} | head -1; exit ${{PIPESTATUS[0]}}",
                                   shell=True, executable="/bin/bash", capture_output=True,
                                   text=True, cwd=ROOT, timeout=60)

@@ -496,7 +496,8 @@ class TestHistory:
         out = capsys.readouterr().out
         assert "version 2  2024-05-23 08:00 CEST — silent: page-baseline" in out
         assert f"page title: {SEED_TITLE}" in out
-        assert "page_modified:\n      2024-05-23T05:58:00Z → 2024-05-27T08:15:00Z" in out
+        # Local time with its zone, as everywhere a person reads a date.
+        assert "page_modified:\n      2024-05-23 07:58 CEST → 2024-05-27 10:15 CEST" in out
         assert "Cette collaboration, [-née-]{+engagée+} en 2005" in out
         assert "Le 14 mai 2024" not in out  # unchanged paragraphs are left out
         assert f"page {lite.link}: followed until" in out
