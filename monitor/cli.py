@@ -9,17 +9,38 @@ command line that names nothing. A closed pipe (`veille history | head`) is not 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from monitor import __version__, commands, logsetup, pipes
-from monitor.config import Config, load_config
+from monitor import __version__, logsetup, pipes
 from monitor.errors import AlreadyRunningError, ConfigError, ForeignPackageError
 from monitor.packages import ensure_own_packages
 from monitor.usage import UsageError
-from storage.database import StorageError
+
+
+class _OnFirstUse(ModuleType):
+    """A module imported on its first use: `veille --help` never pays for SQLAlchemy,
+    pydantic, aiohttp and the rest, and a foreign `storage` package is reported by
+    `ensure_own_packages` before anything imports it."""
+
+    def __getattr__(self, attribute: str) -> object:
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
+if TYPE_CHECKING:
+    from monitor import commands
+    from monitor import config as configuration
+    from monitor.config import Config
+    from storage import database
+else:
+    commands = _OnFirstUse("monitor.commands")
+    configuration = _OnFirstUse("monitor.config")
+    database = _OnFirstUse("storage.database")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EPILOG = ("Exit status: 0 success; 1 a feed poll or alert delivery failed; 2 bad usage or "
@@ -186,14 +207,14 @@ def _main(argv: Sequence[str] | None) -> int:
         print("veille: error: deliveries retry needs IDs or --all", file=sys.stderr)
         return EXIT_USAGE
     try:
-        config = load_config(path)
+        config = configuration.load_config(path)
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return EXIT_USAGE
     logsetup.redact_with(config)
     try:
         return _run(args, config)
-    except (StorageError, AlreadyRunningError) as exc:
+    except (database.StorageError, AlreadyRunningError) as exc:
         print(f"veille: {config.redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, AlreadyRunningError) else EXIT_FAILED
     except ConfigError as exc:  # an edit of config.toml that would not validate

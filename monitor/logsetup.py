@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from monitor.config import Config
+if TYPE_CHECKING:  # the config (pydantic) loads only once a command needs it
+    from monitor.config import Config
 
 NOISY = ("httpx", "httpcore", "aiohttp", "apscheduler", "alembic", "asyncio", "apprise")
 # The first release of each line with the fixes for CVE-2024-6923 (email header injection)
