@@ -86,7 +86,7 @@ class TestKillMidDispatch:
     """Killed while alerts are being sent to a slow receiver."""
 
     def test_restart_sends_the_rest_at_once(self, tmp_path: Path) -> None:
-        with TimedFeeds() as feeds, WebhookServer(default=Reply(200, delay=1.0)) as hook:
+        with TimedFeeds() as feeds, WebhookServer(default=Reply(200, delay=0.5)) as hook:
             _serve(feeds, new_item=False)
             config = _setup(tmp_path, feeds, hook)
             first = start_daemon(config)
@@ -99,7 +99,7 @@ class TestKillMidDispatch:
             received_before = len(hook.requests)
             second = start_daemon(config)
             try:
-                # 16 alerts left at two a second: well before the dead claims' lease ends.
+                # 16 alerts left at four a second: well before the dead claims' lease ends.
                 assert wait_for(lambda: len({r.headers["webhook-id"] for r in hook.requests})
                                 >= FEEDS, 40), log_of(config)
                 time.sleep(1.5)
