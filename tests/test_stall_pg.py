@@ -62,6 +62,8 @@ class TestThreeNodes:
             times = sorted(at for at, _ in feeds.polls(path))
             doubles += sum(1 for a, b in zip(times, times[1:], strict=False)
                            if b - a < INTERVAL / 2)
-        print(f"share before the kill: {share}")
+        taken = max(min(at for at, agent in feeds.polls(p) if at > killed + 1
+                        and "node0" not in agent) for p in paths) - killed
+        print(f"share before the kill: {share}; every feed polled again {taken:.1f}s after it")
         assert doubles == 0, share
         assert not any("Traceback" in log_of(c) for c in configs)
