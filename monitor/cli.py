@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="config file (default: $VEILLE_CONFIG, else ./config.toml)")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log debug details")
+    common.add_argument("--log-format", choices=["text", "json"], default=argparse.SUPPRESS,
+                        help="log lines as text (default) or one JSON object per line, for "
+                             "log shippers")
     parser = _Parser(prog="veille", parents=[common], epilog=EPILOG,
                      description="Watch news feeds; alert on new and revised items that "
                                  "mention what you watch.")
@@ -194,7 +197,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except ForeignPackageError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logsetup.setup(bool(getattr(args, "verbose", False)))
+    logsetup.setup(bool(getattr(args, "verbose", False)),
+                   getattr(args, "log_format", None) or "text")
     path = _config_path(args)
     if args.command == "init":
         return commands.init(Path(args.path) if args.path else path, force=args.force)

@@ -307,6 +307,12 @@ class Dispatcher:
                 if self.health.succeeded(session, name, now):
                     with self._lock:
                         self._drained.add(name)
+                first = alerts[0]
+                about = f"{first.type} “{first.item.title}”" if first.item is not None \
+                    else first.type
+                log.info("%s sent to %s: %s", what, name,
+                         self.config.redact(about if sent_as is None else
+                                            f"{len(alerts)} alerts"))
                 return [Attempt(r.delivery_id, name, r.alert, True, digest=sent_as)
                         for r in batch.rows]
             self.health.failed(session, name, error, now, retry_after)

@@ -3,8 +3,10 @@ the start-up warning about a Python release older than veille supports."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # the config (pydantic) loads only once a command needs it
@@ -65,16 +67,39 @@ class _RedactingFormatter(logging.Formatter):
         return config.redact(text) if config is not None else text
 
 
+class _JSONFormatter(_RedactingFormatter):
+    """One JSON object per line for log shippers: time (UTC), level, logger, message, and the
+    traceback when there is one — redacted like the text lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(), "logger": record.name,
+            "message": record.getMessage()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _plain.formatException(record.exc_info)
+        if record.exc_text:
+            entry["traceback"] = record.exc_text
+        text = json.dumps(entry, ensure_ascii=False)
+        config = _redact.config
+        return config.redact(text) if config is not None else text
+
+
 _plain = logging.Formatter()
 _handler = _StderrHandler()
 _redact = _Redact()
 _handler.addFilter(_redact)
-_handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+_TEXT = _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+_handler.setFormatter(_TEXT)
+LOG_FORMATS = ("text", "json")
 
 
-def setup(verbose: bool) -> None:
-    """Install the handler once; set the level on every call."""
+def setup(verbose: bool, log_format: str = "text") -> None:
+    """Install the handler once; set the level and the format (`text` or `json`) on every
+    call."""
     root = logging.getLogger()
+    _handler.setFormatter(_JSONFormatter() if log_format == "json" else _TEXT)
     if _handler not in root.handlers:
         root.addHandler(_handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,6 +68,18 @@ class PollReport:
     @property
     def failed(self) -> list[FeedOutcome]:
         return [o for o in self.outcomes if o.status in ("failed", "gone")]
+
+
+def cycle_line(report: PollReport, seconds: float) -> str:
+    """The one line an operator reads per poll cycle (the journal answers "what did veille
+    do this hour")."""
+    outcomes = report.outcomes
+    unchanged = sum(o.status in ("not_modified", "same_body") for o in outcomes)
+    return (f"poll cycle: {len(outcomes)} feed{'s' if len(outcomes) != 1 else ''} polled "
+            f"({unchanged} unchanged), {sum(o.new for o in outcomes)} new, "
+            f"{sum(o.changed for o in outcomes)} changed, {sum(o.silent for o in outcomes)} "
+            f"silent, {len(report.failed)} failed, "
+            f"{sum(len(o.alerts) for o in outcomes)} alert(s) queued, in {seconds:.1f} s")
 
 
 class _DryRun(Exception):
@@ -126,7 +139,10 @@ class Poller:
         wanted = list(names) if names is not None else [f.name for f in self.config.feeds]
         report = PollReport()
         if wanted and not self.stopping.is_set():
+            started = time.monotonic()
             asyncio.run(self._cycle(wanted, due_only, dry_run, report))
+            if report.outcomes and not dry_run:
+                log.info("%s", cycle_line(report, time.monotonic() - started))
         return report
 
     def _claim_slice(self, wanted: list[str], handled: Collection[str], due_only: bool,
