@@ -121,7 +121,8 @@ class Poller:
 
     def sync_feeds(self) -> None:
         """Bring the feed table in step with the config (new feeds, edited URLs)."""
-        specs = [FeedSpec(f.name, stored_url(self.config, f.url)) for f in self.config.feeds]
+        specs = [FeedSpec(f.name, stored_url(self.config, f.url), f.interval,
+                          self.config.veille.jitter) for f in self.config.feeds]
         with self.db.write() as session:
             report = feed_store.sync(session, specs, self.now())
         for name in report.url_changed:

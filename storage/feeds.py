@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +21,8 @@ class FeedSpec:
 
     name: str
     url: str
+    interval: float | None = None  # seconds between polls, as configured now
+    slack: float = 0.0  # the jitter a scheduled poll may already carry
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,12 @@ def sync(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncRepo
             row.next_poll_at = now
             row.url_changed_at = now
             changed.append(spec.name)
+        elif spec.interval is not None and row.last_poll_at is not None and \
+                row.consecutive_failures == 0 and row.status != "gone":
+            # A shortened interval is honoured at the next tick, not after the old one.
+            due = row.last_poll_at + timedelta(seconds=spec.interval)
+            if row.next_poll_at > due + timedelta(seconds=spec.slack):
+                row.next_poll_at = max(due, now)
     if new:
         # Several daemons starting at once all see these feeds missing: one inserts each.
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -192,3 +192,36 @@ class TestSQLiteLocking:
             row = feed_store.by_name(s, "a")
             assert row is not None and row.item_count == 100
         db.dispose()
+
+
+class TestIntervalShortened:
+    """A shortened interval is honoured at the next tick after a reload, not after the old
+    next poll; a longer one, or a poll already due sooner, is left as it is."""
+
+    def _polled(self, db: Database, next_in: timedelta) -> None:
+        _feeds(db, "nato-fr")
+        with db.write() as s:
+            row = s.scalars(select(Feed).where(Feed.name == "nato-fr")).one()
+            row.last_poll_at, row.next_poll_at = T0, T0 + next_in
+
+    def _next(self, db: Database, interval: float, now: datetime) -> datetime:
+        with db.write() as s:
+            feed_store.sync(s, [FeedSpec("nato-fr", "https://example.org/nato-fr.xml",
+                                         interval, 30.0)], now)
+        with db.read() as s:
+            return s.scalars(select(Feed.next_poll_at).where(Feed.name == "nato-fr")).one()
+
+    def test_shortened_interval_moves_the_next_poll(self, db: Database) -> None:
+        self._polled(db, timedelta(minutes=15))
+        assert self._next(db, 10.0, T0 + timedelta(seconds=3)) == T0 + timedelta(seconds=10)
+        assert self._next(db, 10.0, T0 + timedelta(minutes=1)) == T0 + timedelta(seconds=10)
+
+    def test_overdue_after_the_change_is_due_now(self, db: Database) -> None:
+        self._polled(db, timedelta(minutes=15))
+        now = T0 + timedelta(minutes=5)
+        assert self._next(db, 60.0, now) == now
+
+    def test_same_or_longer_interval_keeps_the_schedule(self, db: Database) -> None:
+        self._polled(db, timedelta(minutes=15, seconds=20))
+        assert self._next(db, 900.0, T0) == T0 + timedelta(minutes=15, seconds=20)
+        assert self._next(db, 3600.0, T0) == T0 + timedelta(minutes=15, seconds=20)
