@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor import sdnotify
 from monitor.config import Config, load_config
 from monitor.console import metrics
 from monitor.dispatch import Dispatcher
@@ -269,12 +270,19 @@ class Daemon:
         log.info("veille running: %d feeds, %d watches, %d notifiers, database %s",
                  len(self.config.feeds), len(self.config.watches), len(self.config.notifiers),
                  self.db.safe_url)
+        systemd = sdnotify.Notifier()
+        systemd.ready(f"watching {len(self.config.feeds)} feeds")
         try:
             while not self.stop_event.wait(0.5):
+                if scheduler.running:
+                    systemd.alive()
                 if self.reload_event.is_set():
                     self.reload_event.clear()
+                    systemd.reloading()
                     self.reload(config_path)
+                    systemd.ready(f"watching {len(self.config.feeds)} feeds")
         finally:
+            systemd.stopping()
             self.poller.stopping.set()
             self.dispatcher.stopping.set()
             self.follower.stopping.set()
