@@ -7,14 +7,11 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import display, jsonout, logsetup
 from monitor.config import Config, parse_duration
-from monitor.daemon import Daemon, owner_id, release_gone_owners, single_run_lock
-from monitor.dispatch import Dispatcher, DispatchReport
-from monitor.follow import Follower, cap_notes, pages_note
-from monitor.poll import Poller, PollReport
-from monitor.progress import Progress
+from monitor.owner import owner_id
 from monitor.usage import UsageError as UsageError
 from storage import deliveries as outbox
 from storage import feeds as feed_store
@@ -22,6 +19,10 @@ from storage import pages as page_store
 from storage import search
 from storage.database import Database, private_dir, private_file
 from storage.models import Delivery, Event
+
+if TYPE_CHECKING:  # the engine loads only for the commands that run it (fast listings)
+    from monitor.dispatch import DispatchReport
+    from monitor.poll import PollReport
 
 SAMPLE_CONFIG = Path(__file__).parent / "sample-config.toml"
 URL_CHANGE_NOTE_FOR = timedelta(days=7)  # how long `veille feeds` mentions a URL edit
@@ -78,6 +79,11 @@ def check(config: Config, *, feeds: list[str] | None, dry_run: bool) -> int:
             raise UsageError(f"no feed named {name!r} in {config.path}; known: "
                              f"{', '.join(names) or 'none'}")
     logsetup.warn_old_python()
+    from monitor.daemon import release_gone_owners
+    from monitor.dispatch import Dispatcher
+    from monitor.follow import Follower
+    from monitor.poll import Poller
+    from monitor.progress import Progress
     db = open_db(config)
     owner = owner_id()
     release_gone_owners(db, now())  # a crashed run's claims would make this run skip feeds
@@ -170,6 +176,7 @@ def print_dispatch(report: DispatchReport, tz: str = "UTC") -> None:
 
 
 def run(config: Config) -> int:
+    from monitor.daemon import Daemon, single_run_lock
     logsetup.warn_old_python()
     db = open_db(config)
     with single_run_lock(db):
@@ -214,8 +221,9 @@ def feeds(config: Config, *, as_json: bool = False) -> int:
     paused = {f.name for f in config.paused}
     rows = []
     documents: list[dict[str, object]] = []
+    from monitor.follow import cap_notes, pages_note
     with db.read() as session:
-        followed = page_store.per_feed(session)  # followed article pages (issue 4)
+        followed = page_store.per_feed(session)  # followed article pages
         capped = cap_notes(session, config)
         for f in feed_store.all_feeds(session):
             status = f.status
@@ -354,6 +362,7 @@ def retry(config: Config, *, ids: list[int] | None) -> int:
         print("nothing to retry")
         db.dispose()
         return 0
+    from monitor.dispatch import Dispatcher
     dispatcher = Dispatcher(config, db, owner=owner_id())
     try:
         report = dispatcher.dispatch(ignore_schedule=True, ids=chosen)
@@ -382,6 +391,7 @@ def test_notify(config: Config, name: str) -> int:
         session.add(delivery)
         session.flush()
         delivery_id = delivery.id
+    from monitor.dispatch import Dispatcher
     dispatcher = Dispatcher(config, db, owner=owner_id())
     try:
         report = dispatcher.dispatch(ignore_schedule=True, ids=[delivery_id])

@@ -17,8 +17,10 @@ The database holds feed content and alert history: its files are the owner's onl
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,6 +139,28 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the migration files themselves (the one no
+    other names as its `down_revision`), so that a start at head need not import Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revision = _REVISION.search(text)
+        if revision:
+            revisions.add(revision.group(1))
+        parent = _DOWN_REVISION.search(text)
+        if parent:
+            parents.add(parent.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+_REVISION = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.MULTILINE)
+_DOWN_REVISION = re.compile(r'^down_revision\s*=\s*["\']([^"\']+)["\']', re.MULTILINE)
+
+
 class Database:
     """One engine for the process; `write()` and `read()` give transactional sessions."""
 
@@ -175,6 +199,15 @@ class Database:
         lists). Otherwise one process migrates while the others wait for it, then find
         nothing left to do: several daemons may start at once on an empty database.
         """
+        try:  # at head already (every start but the first after an upgrade): no Alembic import
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(veille_begin="DEFERRED")
+                current = conn.exec_driver_sql(
+                    "SELECT version_num FROM alembic_version").scalar()
+            if current is not None and current == head_revision():
+                return
+        except Exception:  # noqa: S110 - no schema yet: Alembic below says what to do
+            pass
         from alembic import command
         from alembic.config import Config
         from alembic.runtime.migration import MigrationContext

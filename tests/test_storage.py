@@ -225,3 +225,17 @@ class TestIntervalShortened:
         self._polled(db, timedelta(minutes=15, seconds=20))
         assert self._next(db, 900.0, T0) == T0 + timedelta(minutes=15, seconds=20)
         assert self._next(db, 3600.0, T0) == T0 + timedelta(minutes=15, seconds=20)
+
+
+class TestHeadWithoutAlembic:
+    """A start at head reads the schema version without importing Alembic: the head read from
+    the migration files is Alembic's own."""
+
+    def test_head_revision_is_alembics(self) -> None:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        from storage.database import MIGRATIONS, head_revision
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
