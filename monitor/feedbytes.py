@@ -26,6 +26,7 @@ _SAFE_VALUE = re.compile(rb"(?:&#[0-9]{1,7};|&#x[0-9A-Fa-f]{1,6};|[^&<%]){0,16}"
 _REFERENCE = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|&([^\s&;<]+);", re.DOTALL)
 _PREDEFINED = frozenset({b"lt", b"gt", b"amp", b"apos", b"quot"})
 _HTML5: dict[str, str] = html.entities.html5
+_UNDECLARED = re.compile(rb"&(?!(?:lt|gt|amp|apos|quot);)[A-Za-z]")
 _ANY_DECLARATION = re.compile(rb"<!(?:ENTITY|DOCTYPE)[^>]*>?")
 _HTML_START = re.compile(rb"\A(?:\s+|(?><\?.*?\?>)|(?><!--.*?-->))*+<(?:!DOCTYPE\s+html|html)\b",
                          re.IGNORECASE | re.DOTALL)
@@ -160,7 +161,7 @@ def _html_references(data: bytes) -> bytes:
     """HTML's named character references (`&eacute;`, `&rsquo;`, `&nbsp;`), which feeds use
     as if XML knew them (RSS 0.91 declares them in the Netscape DTD that nobody loads), written
     as numeric ones: expat refuses a whole document for one undefined entity."""
-    if b"&" not in data:
+    if not _UNDECLARED.search(data):
         return data
 
     def numeric(m: re.Match[bytes]) -> bytes:
