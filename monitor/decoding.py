@@ -170,10 +170,10 @@ def decode_document(body: bytes, headers: Mapping[str, str]) -> Decoded:
         except UnicodeDecodeError:
             pass
         else:
-            warnings = [] if not declared or "utf-8" in declared else [
+            mislabelled = [] if not declared or "utf-8" in declared else [
                 f"The feed is declared as {said} but is written in UTF-8; veille read it as "
                 "UTF-8."]
-            return _finish(text, "utf-8", 0, warnings)
+            return _finish(text, "utf-8", 0, mislabelled)
     # Each entry is read in the encoding its own bytes are written in, so that an entry pasted
     # from another encoding stays that entry's affair.
     legacy = [n for n in declared if n != "utf-8"] or ["cp1252"]

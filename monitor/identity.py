@@ -89,13 +89,13 @@ class _Version(Protocol):
     def content(self) -> str | None: ...
 
 
-def stored_identity(version: _Version) -> Stored:
+def stored_identity(*, title: str, published: datetime | None, summary: str,
+                    content: str) -> Stored:
     """The `Stored` identity of a stored version (its fields as the parse step made them)."""
-    when = version.published
-    if when is not None and when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # a naive stored date is UTC
-    made = candidate(guid=None, link=None, title=version.title or "", published=when,
-                     summary=version.summary or "", content=version.content or "")
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)  # a naive stored date is UTC
+    made = candidate(guid=None, link=None, title=title, published=published, summary=summary,
+                     content=content)
     return Stored(made.title_hash, made.text_hash)
 
 

@@ -292,8 +292,10 @@ class Poller:
         with self.db.read() as session:
             if not item_store.has_items(session, feed_id):
                 return {}
-            found = item_store.load_current(session, feed_id, keys)
-        return {key: stored_identity(known.version) for key, known in found.items()}
+            found = item_store.identity_fields(session, feed_id, keys)
+        return {key: stored_identity(title=title, published=published, summary=summary,
+                                     content=content)
+                for key, title, published, summary, content in found}
 
     def _process(self, claim: _Claim, result: FetchResult, dry_run: bool) -> FeedOutcome:
         """Parse (outside any transaction), then record in one transaction."""

@@ -58,6 +58,24 @@ def load_by_links(session: Session, feed_id: int, links: Iterable[str]) -> dict[
     return found
 
 
+def identity_fields(session: Session, feed_id: int, keys: Iterable[str]
+                    ) -> list[tuple[str, str, datetime | None, str, str]]:
+    """(key, title, published, summary, content) of the current version of each stored item
+    of `feed_id` among `keys`: plain rows, no ORM objects (the parse step asks on every poll
+    of a changed feed)."""
+    wanted = list(dict.fromkeys(keys))
+    found: list[tuple[str, str, datetime | None, str, str]] = []
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(Item.key, ItemVersion.title, ItemVersion.published, ItemVersion.summary,
+                   ItemVersion.content)
+            .join(ItemVersion, and_(ItemVersion.item_id == Item.id,
+                                    ItemVersion.number == Item.current_version))
+            .where(Item.feed_id == feed_id, Item.key.in_(wanted[start:start + 500])))
+        found.extend((k, t or "", p, s or "", c or "") for k, t, p, s, c in rows)
+    return found
+
+
 def load_keyless(session: Session, feed_id: int, published: Iterable[datetime]) -> list[Known]:
     """Stored items of `feed_id` with neither guid nor link whose current version was
     published at one of the `published` instants (a reworded title re-keys such an item)."""

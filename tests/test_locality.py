@@ -175,7 +175,9 @@ def replay(before: bytes, after: bytes) -> tuple[dict[datetime, str], dict[datet
 
     def known(keys: object) -> dict[str, Stored]:
         assert isinstance(keys, set | frozenset | list | tuple)
-        return {k: stored_identity(stored[k]) for k in keys if k in stored}
+        return {k: stored_identity(title=stored[k].title, published=stored[k].published,
+                                   summary=stored[k].summary, content=stored[k].content)
+                for k in keys if k in stored}
 
     second = parse_feed(after, url=URL, known=known)
     quick = parse_feed(after, url=URL, known=known, previous_cache=first.cache)

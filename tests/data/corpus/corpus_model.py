@@ -5,10 +5,10 @@ a leading newline or inside an HTML page. Rendering is a pure function of the da
 from __future__ import annotations
 
 import html
-from html.entities import codepoint2name
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from html.entities import codepoint2name
 from xml.sax.saxutils import escape, quoteattr
 
 FORMATS = ("rss091", "rss092", "rss10", "rss20", "atom03", "atom10")
