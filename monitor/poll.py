@@ -139,6 +139,8 @@ class Poller:
         """
         wanted = list(names) if names is not None else [f.name for f in self.config.feeds]
         report = PollReport()
+        if due_only and wanted and not self._anything_due():
+            return report
         if wanted and not self.stopping.is_set():
             started = time.monotonic()
             asyncio.run(self._cycle(wanted, due_only, dry_run, report))
@@ -286,6 +288,12 @@ class Poller:
         """Give back the leases of feeds claimed but not processed (shutdown, dry run)."""
         with self.db.write() as session:
             leases.release(session, leases.FEEDS, feed_ids, self.owner)
+
+    def _anything_due(self) -> bool:
+        """Whether some feed is due now: most ticks of an idle daemon stop here."""
+        with self.db.read() as session:
+            first = feed_store.earliest_due(session)
+        return first is not None and first <= self.now()
 
     def _stored(self, feed_id: int, keys: Collection[str]) -> dict[str, Stored]:
         """The stored items of a feed among `keys`: identity keeps their keys."""
